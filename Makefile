@@ -1,0 +1,39 @@
+# The two commands of README.md: `make dev` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+ARGS ?=
+
+.PHONY: install dev test test-fast lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Install everything and start the whole system on its embedded default.
+dev: $(STAMP)
+	$(BIN)/guificloud dev $(ARGS)
+
+## Install everything and run the whole test suite against real NATS and PostgreSQL.
+test: $(STAMP)
+	$(BIN)/python -m pytest $(ARGS)
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "unit" $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check libs services cli tests bench
+	$(BIN)/mypy libs/guificloud
+
+bench: $(STAMP)
+	$(BIN)/python bench/onboarding.py $(ARGS)
+
+clean:
+	rm -rf $(VENV) .guificloud .pytest_cache

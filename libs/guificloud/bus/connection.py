@@ -1,0 +1,103 @@
+"""A NATS connection with JetStream, reconnecting for ever, closed by its owner."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import nats
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import NotFoundError
+
+from guificloud.events.envelope import Envelope
+from guificloud.logging import get_logger
+from guificloud.streams import StreamSpec
+
+log = get_logger(__name__)
+
+MSG_ID = "Nats-Msg-Id"
+
+
+class Bus:
+    def __init__(self, nc: Client, source: str) -> None:
+        self.nc = nc
+        self.js: JetStreamContext = nc.jetstream()
+        self.source = source
+
+    @classmethod
+    async def connect(
+        cls,
+        url: str,
+        *,
+        name: str,
+        user: str | None = None,
+        password: str | None = None,
+        max_reconnect_attempts: int = -1,
+        connect_timeout: float = 2.0,
+    ) -> Bus:
+        async def _disconnected() -> None:
+            log.warning("nats.disconnected", client=name)
+
+        async def _reconnected() -> None:
+            log.info("nats.reconnected", client=name)
+
+        async def _error(exc: Exception) -> None:
+            log.warning("nats.error", client=name, error=str(exc))
+
+        kwargs: dict[str, Any] = {}
+        if user is not None:
+            kwargs.update(user=user, password=password)
+        nc = await nats.connect(
+            url,
+            name=name,
+            max_reconnect_attempts=max_reconnect_attempts,
+            reconnect_time_wait=0.5,
+            connect_timeout=connect_timeout,
+            allow_reconnect=True,
+            disconnected_cb=_disconnected,
+            reconnected_cb=_reconnected,
+            error_cb=_error,
+            **kwargs,
+        )
+        return cls(nc, source=name)
+
+    @property
+    def connected(self) -> bool:
+        return bool(self.nc.is_connected)
+
+    async def declare(self, specs: Iterable[StreamSpec]) -> None:
+        """Create each stream, or bring its configuration up to date."""
+        for spec in specs:
+            config = StreamConfig(
+                name=spec.name,
+                subjects=list(spec.subjects),
+                retention=RetentionPolicy.LIMITS,
+                storage=StorageType.FILE,
+                discard=DiscardPolicy.OLD,
+                max_age=spec.max_age_s,
+                duplicate_window=spec.duplicate_window_s,
+            )
+            try:
+                await self.js.stream_info(spec.name)
+            except NotFoundError:
+                await self.js.add_stream(config)
+            else:
+                await self.js.update_stream(config)
+
+    async def publish(self, subject: str, envelope: Envelope) -> None:
+        """Publish to JetStream and wait for the ack; ``Nats-Msg-Id`` lets the server drop
+        a second copy of the same event (outbox relay after a crash)."""
+        await self.js.publish(
+            subject,
+            envelope.model_dump_json().encode(),
+            headers={MSG_ID: str(envelope.id)},
+        )
+
+    async def close(self) -> None:
+        if not self.nc.is_closed:
+            try:
+                await self.nc.drain()
+            except Exception:  # noqa: BLE001 - closing anyway
+                await self.nc.close()

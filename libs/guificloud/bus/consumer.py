@@ -1,0 +1,156 @@
+"""Durable pull consumers: explicit ack, idempotent handlers, back-off, dead letters.
+
+A message is handled inside one unit of work that first claims its event id in the inbox;
+a redelivered event finds its id there and has no second effect. A message that can never
+be handled (malformed, unknown type, invalid payload, or failing ``max_attempts`` times) goes
+to the dead-letter stream with the reason; the consumer goes on with the next message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from structlog.contextvars import bound_contextvars
+
+from guificloud.bus.connection import MSG_ID, Bus
+from guificloud.db.uow import UnitOfWork
+from guificloud.errors import PermanentFailure
+from guificloud.events.catalogue import decode
+from guificloud.events.envelope import Event
+from guificloud.logging import get_logger
+from guificloud.streams import deadletter_subject
+
+log = get_logger(__name__)
+
+Handler = Callable[[Any, UnitOfWork], Awaitable[None]]
+UowFactory = Callable[..., UnitOfWork]
+
+REASON = "Guificloud-Reason"
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One durable consumer: a stream, the event types it handles and their handlers."""
+
+    stream: str
+    durable: str
+    handlers: Mapping[type[Event], Handler]
+    subjects: tuple[str, ...] = ()
+    max_attempts: int = 8
+    batch: int = 64
+    ack_wait_s: float = 30.0
+    backoff_s: tuple[float, ...] = field(default=(0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0))
+
+    def filter_subjects(self) -> list[str]:
+        return list(self.subjects) or sorted({cls.SUBJECT for cls in self.handlers})
+
+
+class Consumer:
+    def __init__(
+        self, bus: Bus, subscription: Subscription, uow_factory: UowFactory, *, service: str
+    ) -> None:
+        self._bus = bus
+        self._sub = subscription
+        self._uow_factory = uow_factory
+        self._service = service
+        self._by_type = {(cls.TYPE, cls.VERSION): h for cls, h in subscription.handlers.items()}
+
+    async def _bind(self) -> Any:
+        sub = self._sub
+        await self._bus.js.add_consumer(
+            sub.stream,
+            ConsumerConfig(
+                durable_name=sub.durable,
+                ack_policy=AckPolicy.EXPLICIT,
+                deliver_policy=DeliverPolicy.ALL,
+                filter_subjects=sub.filter_subjects(),
+                ack_wait=sub.ack_wait_s,
+                max_ack_pending=1000,
+            ),
+        )
+        return await self._bus.js.pull_subscribe_bind(sub.durable, stream=sub.stream)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        psub = None
+        while not stop.is_set():
+            try:
+                if psub is None:
+                    psub = await self._bind()
+                msgs = await psub.fetch(self._sub.batch, timeout=0.5)
+            except (NatsTimeoutError, TimeoutError):
+                continue
+            except Exception as exc:  # noqa: BLE001 - NATS away or stream missing: retry
+                log.warning("consumer.fetch_failed", durable=self._sub.durable, error=str(exc))
+                psub = None
+                await asyncio.sleep(0.5)
+                continue
+            for msg in msgs:
+                await self.handle(msg)
+
+    async def handle(self, msg: Msg) -> None:
+        try:
+            envelope, event = decode(msg.data)
+        except PermanentFailure as exc:
+            await self._dead_letter(msg, str(exc))
+            return
+        handler = self._by_type.get((envelope.type, envelope.version))
+        if handler is None:
+            await self._dead_letter(msg, f"no handler for {envelope.type} v{envelope.version}")
+            return
+        with bound_contextvars(
+            correlation_id=envelope.correlation_id, event_type=envelope.type, event_id=str(envelope.id)
+        ):
+            try:
+                async with self._uow_factory(
+                    causation_id=str(envelope.id), correlation_id=envelope.correlation_id
+                ) as uow:
+                    if await uow.claim(self._sub.durable, envelope.id, envelope.type):
+                        await handler(event, uow)
+                        await uow.commit()
+                    else:
+                        log.info("consumer.duplicate_skipped", durable=self._sub.durable)
+                await msg.ack()
+            except PermanentFailure as exc:
+                await self._dead_letter(msg, str(exc))
+            except Exception as exc:  # noqa: BLE001 - retried, then dead-lettered
+                await self._retry_or_dead_letter(msg, exc)
+
+    async def _retry_or_dead_letter(self, msg: Msg, exc: Exception) -> None:
+        attempt = msg.metadata.num_delivered or 1
+        reason = f"{type(exc).__name__}: {exc}"[:1000]
+        if attempt >= self._sub.max_attempts:
+            await self._dead_letter(msg, f"failed {attempt} times, last: {reason}")
+            return
+        delay = self._sub.backoff_s[min(attempt - 1, len(self._sub.backoff_s) - 1)]
+        log.warning("consumer.retry", durable=self._sub.durable, attempt=attempt, delay_s=delay,
+                    error=reason)
+        await msg.nak(delay=delay)
+
+    async def _dead_letter(self, msg: Msg, reason: str) -> None:
+        """Store the message with its reason, then ack it; on failure leave it for redelivery."""
+        meta = msg.metadata
+        headers = {
+            REASON: reason.replace("\r", " ").replace("\n", " ")[:2000],
+            "Guificloud-Original-Subject": msg.subject,
+            "Guificloud-Original-Stream": meta.stream or "",
+            "Guificloud-Original-Sequence": str(meta.sequence.stream if meta.sequence else ""),
+            "Guificloud-Consumer": self._sub.durable,
+            MSG_ID: f"dl:{meta.stream}:{meta.sequence.stream if meta.sequence else ''}",
+        }
+        try:
+            await self._bus.js.publish(
+                deadletter_subject(self._service, self._sub.durable), msg.data, headers=headers
+            )
+            await msg.term()
+        except Exception as exc:  # noqa: BLE001 - retry later rather than lose the message
+            log.error("consumer.dead_letter_failed", error=str(exc))
+            await msg.nak(delay=1.0)
+            return
+        log.warning("consumer.dead_lettered", durable=self._sub.durable, subject=msg.subject,
+                    reason=reason)

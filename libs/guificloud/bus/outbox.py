@@ -1,0 +1,82 @@
+"""Publishing the outbox: right after commit, and a relay for what a crash left behind."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from guificloud.bus.connection import Bus
+from guificloud.db.messaging import MessagingTables
+from guificloud.events.envelope import Envelope
+from guificloud.logging import get_logger
+
+log = get_logger(__name__)
+
+
+class OutboxPublisher:
+    def __init__(
+        self,
+        bus: Bus,
+        session_factory: async_sessionmaker[AsyncSession],
+        tables: MessagingTables,
+        *,
+        relay_interval_s: float = 1.0,
+        relay_grace_s: float = 2.0,
+    ) -> None:
+        self._bus = bus
+        self._factory = session_factory
+        self._tables = tables
+        self._interval = relay_interval_s
+        self._grace = relay_grace_s
+        self._lock = asyncio.Lock()
+
+    async def publish_committed(self, events: Sequence[tuple[str, Envelope]]) -> None:
+        """Called by the unit of work after commit; failures are left to the relay."""
+        try:
+            for subject, envelope in events:
+                await self._bus.publish(subject, envelope)
+        except Exception as exc:  # noqa: BLE001 - the relay retries
+            log.warning("outbox.publish_deferred", error=str(exc), events=len(events))
+            return
+        async with self._factory() as session, session.begin():
+            await session.execute(
+                delete(self._tables.outbox).where(
+                    self._tables.outbox.c.id.in_([env.id for _, env in events])
+                )
+            )
+
+    async def relay_once(self, *, grace_s: float | None = None, limit: int = 500) -> int:
+        """Publish rows older than the grace period, oldest first; returns how many."""
+        cutoff = datetime.now(UTC) - timedelta(seconds=self._grace if grace_s is None else grace_s)
+        table = self._tables.outbox
+        async with self._lock, self._factory() as session, session.begin():
+            rows = (
+                await session.execute(
+                    select(table.c.seq, table.c.subject, table.c.envelope)
+                    .where(table.c.created_at <= cutoff)
+                    .order_by(table.c.seq)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            for row in rows:
+                await self._bus.publish(row.subject, Envelope.model_validate(row.envelope))
+            if rows:
+                await session.execute(delete(table).where(table.c.seq.in_([r.seq for r in rows])))
+                log.info("outbox.relayed", events=len(rows))
+            return len(rows)
+
+    async def run_relay(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.relay_once()
+            except Exception as exc:  # noqa: BLE001 - keep relaying
+                log.warning("outbox.relay_failed", error=str(exc))
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=self._interval)
+            except TimeoutError:
+                pass

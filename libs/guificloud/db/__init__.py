@@ -1,0 +1,1 @@
+"""Async SQLAlchemy 2 on PostgreSQL: one schema and one Alembic history per service."""

@@ -1,0 +1,36 @@
+"""Domain errors: raised by handlers, translated at the edges (HTTP 4xx, dead letters)."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of the errors a caller caused; never a bug of ours."""
+
+    status_code = 400
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+
+class InvalidInput(DomainError):
+    """Input that parsed but makes no sense for the domain (unknown zone, bad type...)."""
+
+    status_code = 422
+
+
+class Conflict(DomainError):
+    status_code = 409
+
+
+class Unauthorized(DomainError):
+    status_code = 401
+
+
+class PermanentFailure(Exception):
+    """A message that can never be handled: the consumer dead-letters it at once."""

@@ -1,0 +1,73 @@
+"""The envelope every event and command travels in, and the base class of their payloads.
+
+A payload class names its ``TYPE`` (``<service>.<entity>.<past-tense-verb>``), its schema
+``VERSION`` and its ``SUBJECT`` (a template filled from the payload's own fields, so that
+``agent.{box_id}.reported`` becomes ``agent.7f3….reported``). Adding an optional field is
+compatible; anything else is a new ``VERSION`` registered beside the old one.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar, TypeVar
+from uuid import UUID, uuid4
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from guificloud.logging import current_correlation_id
+
+
+class Event(BaseModel):
+    """Base of every payload: frozen, unknown fields ignored (newer producers may add some)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    TYPE: ClassVar[str]
+    VERSION: ClassVar[int] = 1
+    SUBJECT: ClassVar[str]
+
+    def subject(self) -> str:
+        return self.SUBJECT.format(**self.model_dump())
+
+
+E = TypeVar("E", bound=Event)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Envelope(BaseModel):
+    """What goes on the wire: identity, lineage and the payload as plain data."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: UUID = Field(default_factory=uuid4)
+    type: str
+    version: int
+    occurred_at: datetime = Field(default_factory=utcnow)
+    source: str
+    correlation_id: str
+    causation_id: str | None = None
+    data: dict[str, Any]
+
+    @classmethod
+    def wrap(
+        cls,
+        event: Event,
+        *,
+        source: str,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+    ) -> Envelope:
+        """Wrap a payload, taking the correlation id of the flow in progress when none is given."""
+        event_id = uuid4()
+        return cls(
+            id=event_id,
+            type=event.TYPE,
+            version=event.VERSION,
+            source=source,
+            correlation_id=correlation_id or current_correlation_id() or str(event_id),
+            causation_id=causation_id,
+            data=event.model_dump(mode="json"),
+        )

@@ -1,0 +1,47 @@
+"""structlog configuration: console on a TTY, JSON otherwise; context carries correlation ids."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import structlog
+from structlog.contextvars import bind_contextvars, get_contextvars, merge_contextvars
+
+__all__ = ["bind_contextvars", "configure_logging", "current_correlation_id", "get_logger"]
+
+
+def configure_logging(service: str, *, fmt: str = "auto", level: str = "info") -> None:
+    """Configure structlog and the stdlib root logger once per process."""
+    use_console = fmt == "console" or (fmt == "auto" and sys.stderr.isatty())
+    renderer: Any = (
+        structlog.dev.ConsoleRenderer(colors=True)
+        if use_console
+        else structlog.processors.JSONRenderer()
+    )
+    numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
+    structlog.configure(
+        processors=[
+            merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.StackInfoRenderer(),
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=True,
+    )
+    logging.basicConfig(level=max(numeric, logging.WARNING), stream=sys.stderr)
+    bind_contextvars(service=service)
+
+
+def get_logger(name: str | None = None) -> Any:
+    return structlog.get_logger(name)
+
+
+def current_correlation_id() -> str | None:
+    value = get_contextvars().get("correlation_id")
+    return str(value) if value is not None else None

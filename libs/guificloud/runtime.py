@@ -1,0 +1,171 @@
+"""The composition root every service shares: bootstrap, serve, shut down in reverse order.
+
+``Runtime.bootstrap`` builds engine, bus and outbox from settings; both the HTTP app and the
+event consumers take their units of work from it. ``serve`` runs migrations, declares the
+streams the service owns, starts its consumers, the outbox relay, background loops and the
+HTTP server, and stops all of it on SIGTERM or SIGINT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+from sqlalchemy import MetaData, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from guificloud.bus.connection import Bus
+from guificloud.bus.consumer import Consumer, Subscription
+from guificloud.bus.outbox import OutboxPublisher
+from guificloud.db import migrations
+from guificloud.db.engine import make_engine, make_session_factory
+from guificloud.db.messaging import MessagingTables
+from guificloud.db.uow import UnitOfWork
+from guificloud.logging import configure_logging, get_logger
+from guificloud.settings import ServiceSettings
+from guificloud.streams import DEADLETTER, StreamSpec
+
+log = get_logger(__name__)
+
+Background = Callable[["Runtime", asyncio.Event], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    """What makes a service: its schema, migrations, streams, consumers, API and loops."""
+
+    name: str
+    metadata: MetaData
+    messaging: MessagingTables
+    migrations: str
+    create_app: Callable[[Runtime], FastAPI]
+    streams: tuple[StreamSpec, ...] = ()
+    subscriptions: Callable[[Runtime], Sequence[Subscription]] = lambda _rt: ()
+    background: tuple[Background, ...] = field(default=())
+
+
+class Runtime:
+    def __init__(
+        self,
+        definition: ServiceDefinition,
+        settings: ServiceSettings,
+        engine: AsyncEngine,
+        bus: Bus,
+    ) -> None:
+        self.definition = definition
+        self.settings = settings
+        self.engine = engine
+        self.session_factory: async_sessionmaker[AsyncSession] = make_session_factory(engine)
+        self.bus = bus
+        self.outbox = OutboxPublisher(bus, self.session_factory, definition.messaging)
+        self.state: dict[str, Any] = {}
+
+    @classmethod
+    async def bootstrap(
+        cls, definition: ServiceDefinition, settings: ServiceSettings, *, migrate: bool = True
+    ) -> Runtime:
+        engine = make_engine(settings.database_url)
+        try:
+            if migrate:
+                await migrations.upgrade(engine, definition.migrations, settings.schema)
+            bus = await Bus.connect(settings.nats_url, name=definition.name)
+        except BaseException:
+            await engine.dispose()
+            raise
+        try:
+            await bus.declare((*definition.streams, DEADLETTER))
+        except BaseException:
+            await bus.close()
+            await engine.dispose()
+            raise
+        return cls(definition, settings, engine, bus)
+
+    def uow(self, *, causation_id: str | None = None, correlation_id: str | None = None) -> UnitOfWork:
+        return UnitOfWork(
+            self.session_factory,
+            self.definition.messaging,
+            source=self.definition.name,
+            after_commit=self.outbox.publish_committed,
+            causation_id=causation_id,
+            correlation_id=correlation_id,
+        )
+
+    async def readiness(self) -> dict[str, bool]:
+        """What ``/readyz`` reports: database reachable, migrations applied, NATS connected."""
+        checks = {"database": False, "migrations": False, "nats": self.bus.connected}
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            checks["database"] = True
+            checks["migrations"] = await migrations.is_current(
+                self.engine, self.definition.migrations, self.settings.schema
+            )
+        except Exception as exc:  # noqa: BLE001 - reported, not raised
+            log.warning("readiness.database_failed", error=str(exc))
+        return checks
+
+    async def close(self) -> None:
+        await self.bus.close()
+        await self.engine.dispose()
+
+
+async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> None:
+    """Run the service until SIGTERM or SIGINT."""
+    configure_logging(definition.name, fmt=settings.log_format, level=settings.log_level)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+    runtime = await Runtime.bootstrap(definition, settings)
+    app = definition.create_app(runtime)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, host=settings.host, port=settings.port, log_config=None, access_log=False,
+            lifespan="off",
+        )
+    )
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    consumers = [
+        Consumer(runtime.bus, sub, runtime.uow, service=definition.name)
+        for sub in definition.subscriptions(runtime)
+    ]
+    tasks = [
+        asyncio.create_task(c.run(stop), name=f"consumer-{i}") for i, c in enumerate(consumers)
+    ]
+    tasks.append(asyncio.create_task(runtime.outbox.run_relay(stop), name="outbox-relay"))
+    tasks += [asyncio.create_task(bg(runtime, stop), name=bg.__name__) for bg in definition.background]
+    http = asyncio.create_task(server.serve(), name="http")
+    log.info("service.started", url=settings.base_url, consumers=len(consumers))
+    try:
+        done, _ = await asyncio.wait([*tasks, http, asyncio.create_task(stop.wait())],
+                                     return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if task.exception() is not None:
+                log.error("service.task_failed", task=task.get_name(), error=repr(task.exception()))
+                raise task.exception()  # type: ignore[misc]
+    finally:
+        stop.set()
+        server.should_exit = True
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(http, timeout=5)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=5)
+        await runtime.close()
+        log.info("service.stopped")
+
+
+async def migrate_only(definition: ServiceDefinition, settings: ServiceSettings) -> None:
+    configure_logging(definition.name, fmt=settings.log_format, level=settings.log_level)
+    engine = make_engine(settings.database_url)
+    try:
+        await migrations.upgrade(engine, definition.migrations, settings.schema)
+        log.info("migrations.applied", schema=settings.schema)
+    finally:
+        await engine.dispose()

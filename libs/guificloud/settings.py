@@ -1,0 +1,70 @@
+"""Settings: one pydantic-settings class per service, built in bootstrap, never at import.
+
+Every value comes from flags or ``GUIFICLOUD_*`` environment variables. The shared ones
+(NATS, database, data folder) are read from ``GUIFICLOUD_<NAME>``; a service's own from
+``GUIFICLOUD_<SERVICE>_<NAME>`` (for instance ``GUIFICLOUD_REGISTRY_PORT``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = frozenset({"", "changethis", "secret", "dev-admin-token"})
+
+DEFAULT_PORTS: dict[str, int] = {
+    "registry": 8101,
+    "provisioner": 8102,
+    "monitor": 8103,
+    "imagestore": 8104,
+}
+
+
+def shared(name: str, default: object) -> object:
+    """A field shared by all services, read from ``GUIFICLOUD_<NAME>`` (or its field name)."""
+    return Field(default=default, validation_alias=f"GUIFICLOUD_{name.upper()}")
+
+
+class ServiceSettings(BaseSettings):
+    """What every service needs: where NATS and PostgreSQL are, where it listens."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+
+    service: str = "service"
+    environment: Literal["development", "test", "production"] = shared(
+        "environment", "development"
+    )  # type: ignore[assignment]
+    nats_url: str = shared("nats_url", "nats://127.0.0.1:4222")  # type: ignore[assignment]
+    database_url: str = shared(
+        "database_url", "postgresql+asyncpg://postgres@127.0.0.1:5432/guificloud"
+    )  # type: ignore[assignment]
+    data_dir: Path = shared("data_dir", Path(".guificloud"))  # type: ignore[assignment]
+    log_format: Literal["auto", "console", "json"] = shared(
+        "log_format", "auto"
+    )  # type: ignore[assignment]
+    log_level: str = shared("log_level", "info")  # type: ignore[assignment]
+    admin_token: str = shared("admin_token", "dev-admin-token")  # type: ignore[assignment]
+    host: str = "127.0.0.1"
+    port: int = 0
+    public_url: str | None = None
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> ServiceSettings:
+        if self.environment == "production" and self.admin_token in PLACEHOLDER_SECRETS:
+            raise ValueError(
+                "GUIFICLOUD_ADMIN_TOKEN must be set to a real secret outside development"
+            )
+        return self
+
+    @property
+    def schema(self) -> str:
+        """The PostgreSQL schema this service owns."""
+        return self.service
+
+    @property
+    def base_url(self) -> str:
+        """Where other parts of the system reach this service over HTTP."""
+        return self.public_url or f"http://{self.host}:{self.port}"

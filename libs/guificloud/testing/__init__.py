@@ -1,0 +1,1 @@
+"""Test support shared by every service's tests: real servers, isolation, service processes."""

@@ -1,0 +1,60 @@
+"""pytest plugin (entry point ``guificloud``): real servers once per session, isolation per test.
+
+- ``servers``: the session's NATS and PostgreSQL (see :mod:`guificloud.testing.servers`).
+- ``database_url``: a fresh database for this test, dropped afterwards.
+- ``nats_url``: the session's NATS with every stream deleted first, so no test sees
+  another's messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from uuid import uuid4
+
+import asyncpg
+import nats
+import pytest
+import pytest_asyncio
+from sqlalchemy.engine import make_url
+
+from guificloud.testing.servers import Servers, session_servers
+
+
+def _plain(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    with session_servers(tmp_path_factory.mktemp("servers")) as found:
+        yield found
+
+
+@pytest_asyncio.fixture
+async def database_url(servers: Servers) -> AsyncIterator[str]:
+    name = f"t_{uuid4().hex[:12]}"
+    admin = await asyncpg.connect(_plain(servers.admin_database_url))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    yield make_url(servers.admin_database_url).set(
+        drivername="postgresql+asyncpg", database=name
+    ).render_as_string(hide_password=False)
+    admin = await asyncpg.connect(_plain(servers.admin_database_url))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest_asyncio.fixture
+async def nats_url(servers: Servers) -> str:
+    nc = await nats.connect(servers.nats_url)
+    try:
+        js = nc.jetstream()
+        for name in await js.streams_info():
+            await js.delete_stream(name.config.name)
+    finally:
+        await nc.close()
+    return servers.nats_url
