@@ -1,0 +1,46 @@
+"""The contract between the provisioner and a box agent, over HTTP.
+
+``BoxConfig`` is what a box is set up with (the provisioner generates it with the box's
+credentials; ``GET /api/v1/boxes/{id}/config`` gives it to an operator). ``DesiredState`` is
+what the agent fetches on every (re)connect from ``GET /api/v1/boxes/{id}/desired`` with its
+token as ``Authorization: Bearer <token>``.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DIGEST_PATTERN = r"^sha256:[0-9a-f]{64}$"
+
+
+class BoxConfig(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    box_id: UUID
+    token: str = Field(min_length=16)
+    provisioner_url: str
+    nats_url: str
+    heartbeat_interval_s: float = Field(5.0, gt=0)
+
+
+class DistroSpec(BaseModel):
+    """The platform image the box must run; ``url`` is absolute (the image store's blob)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    version: str
+    digest: str = Field(pattern=DIGEST_PATTERN)
+    size: int = Field(ge=0)
+    url: str
+
+
+class DesiredState(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    box_id: UUID
+    generation: int = Field(ge=0, description="Bumped on every change of desired state")
+    distro: DistroSpec | None = None
+    heartbeat_interval_s: float = Field(5.0, gt=0)
