@@ -23,6 +23,7 @@ from guificloud.db.uow import UnitOfWork
 from guificloud.errors import PermanentFailure
 from guificloud.events.catalogue import decode
 from guificloud.events.envelope import Event
+from guificloud.failpoints import failpoint
 from guificloud.logging import get_logger
 from guificloud.streams import deadletter_subject
 
@@ -78,17 +79,24 @@ class Consumer:
 
     async def run(self, stop: asyncio.Event) -> None:
         psub = None
+        failures = 0
         while not stop.is_set():
             try:
                 if psub is None:
                     psub = await self._bind()
+                    if failures:
+                        log.info("consumer.bound", durable=self._sub.durable)
+                    failures = 0
                 msgs = await psub.fetch(self._sub.batch, timeout=0.5)
             except (NatsTimeoutError, TimeoutError):
                 continue
-            except Exception as exc:  # noqa: BLE001 - NATS away or stream missing: retry
-                log.warning("consumer.fetch_failed", durable=self._sub.durable, error=str(exc))
+            except Exception as exc:  # noqa: BLE001 - NATS away or stream not declared yet
+                if failures % 20 == 0:
+                    log.warning("consumer.unavailable", durable=self._sub.durable,
+                                stream=self._sub.stream, error=str(exc))
+                failures += 1
                 psub = None
-                await asyncio.sleep(0.5)
+                await asyncio.sleep(min(0.25 * failures, 2.0))
                 continue
             for msg in msgs:
                 await self.handle(msg)
@@ -112,7 +120,9 @@ class Consumer:
                 ) as uow:
                     if await uow.claim(self._sub.durable, envelope.id, envelope.type):
                         await handler(event, uow)
+                        failpoint(f"{self._sub.durable}.before_commit")
                         await uow.commit()
+                        failpoint(f"{self._sub.durable}.after_commit")
                     else:
                         log.info("consumer.duplicate_skipped", durable=self._sub.durable)
                 await msg.ack()

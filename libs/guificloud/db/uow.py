@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from guificloud.db.messaging import MessagingTables
 from guificloud.events.envelope import Envelope, Event
+from guificloud.failpoints import failpoint
 
 AfterCommit = Callable[[Sequence[tuple[str, Envelope]]], Awaitable[None]]
 
@@ -94,6 +95,7 @@ class UnitOfWork:
                 ],
             )
         await self.session.commit()
+        failpoint(f"{self._source}.committed_unpublished")
         self.committed, self._pending = self._pending, []
         if self.committed and self._after_commit is not None:
             await self._after_commit(self.committed)

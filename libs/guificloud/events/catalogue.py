@@ -22,7 +22,6 @@ CATALOGUE: dict[tuple[str, int], type[Event]] = {
         provisioner.BoxReady,
         provisioner.BoxFailed,
         provisioner.BoxSync,
-        provisioner.BoxStateChanged,
         agent.AgentReported,
         agent.Heartbeat,
         monitor.BoxOnline,

@@ -64,15 +64,3 @@ class BoxSync(Event):
 
     box_id: UUID
     generation: int
-
-
-class BoxStateChanged(Event):
-    """Generic record of a transition (every change of box state), for subscribers' logs."""
-
-    TYPE = "provisioner.box.transitioned"
-    SUBJECT = "provisioner.box.transitioned"
-
-    box_id: UUID
-    from_state: BoxState | None
-    to_state: BoxState
-    reason: str | None = None

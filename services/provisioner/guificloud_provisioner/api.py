@@ -1,0 +1,116 @@
+"""The provisioner's HTTP API under ``/api/v1``: boxes for people, desired state for agents."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, FastAPI, Header, Query
+from sqlalchemy import select
+
+from guificloud.boxes import BoxConfig, DesiredState, DistroSpec
+from guificloud.db.uow import UnitOfWork
+from guificloud.errors import NotFound, Unauthorized
+from guificloud.http import AdminDep, RuntimeDep, UowDep, create_base_app
+from guificloud.runtime import Runtime
+from guificloud_provisioner.models import Box, BoxTransition, DistroImage
+from guificloud_provisioner.schemas import BoxDetail, BoxOut, DistroOut, TransitionOut
+from guificloud_provisioner.settings import ProvisionerSettings
+
+router = APIRouter(prefix="/api/v1")
+
+
+async def _box(uow: UnitOfWork, box_id: UUID) -> Box:
+    box = await uow.session.get(Box, box_id)
+    if box is None:
+        raise NotFound(f"box {box_id} not found")
+    return box
+
+
+def _box_out(box: Box) -> BoxOut:
+    return BoxOut.model_validate({**{c: getattr(box, c) for c in BoxOut.model_fields
+                                     if hasattr(box, c)},
+                                  "distro_digest": (box.desired_distro or {}).get("digest")})
+
+
+@router.get("/boxes", response_model=list[BoxOut], tags=["boxes"])
+async def list_boxes(
+    uow: UowDep,
+    state: str | None = None,
+    node_id: UUID | None = None,
+    zone_id: UUID | None = None,
+    limit: int = Query(500, ge=1, le=5000),
+) -> list[BoxOut]:
+    stmt = select(Box).order_by(Box.created_at).limit(limit)
+    if state is not None:
+        stmt = stmt.where(Box.state == state)
+    if node_id is not None:
+        stmt = stmt.where(Box.node_id == node_id)
+    if zone_id is not None:
+        stmt = stmt.where(Box.zone_id == zone_id)
+    return [_box_out(b) for b in await uow.session.scalars(stmt)]
+
+
+@router.get("/boxes/{box_id}", response_model=BoxDetail, tags=["boxes"])
+async def get_box(box_id: UUID, uow: UowDep) -> BoxDetail:
+    """State, distro and the history of transitions with their timestamps."""
+    box = await _box(uow, box_id)
+    history = await uow.session.scalars(
+        select(BoxTransition).where(BoxTransition.box_id == box_id).order_by(BoxTransition.id)
+    )
+    return BoxDetail(**_box_out(box).model_dump(),
+                     history=[TransitionOut.model_validate(t) for t in history])
+
+
+@router.get("/boxes/{box_id}/config", response_model=BoxConfig, tags=["boxes"],
+            dependencies=[AdminDep])
+async def get_box_config(box_id: UUID, uow: UowDep, runtime: RuntimeDep) -> BoxConfig:
+    """The configuration a box is set up with, credentials included (operators only)."""
+    box = await _box(uow, box_id)
+    if box.token is None:
+        raise NotFound(f"box {box_id} is not configured yet")
+    settings = runtime.settings
+    assert isinstance(settings, ProvisionerSettings)
+    return BoxConfig(box_id=box.id, token=box.token, provisioner_url=settings.base_url,
+                     nats_url=settings.box_nats_url or settings.nats_url,
+                     heartbeat_interval_s=settings.box_heartbeat_interval_s)
+
+
+async def _authenticated_box(
+    box_id: UUID, uow: UowDep, authorization: Annotated[str | None, Header()] = None
+) -> Box:
+    box = await _box(uow, box_id)
+    presented = (authorization or "").removeprefix("Bearer ").strip()
+    if not box.token or not hmac.compare_digest(presented, box.token):
+        raise Unauthorized("this box's token is required (Authorization: Bearer <token>)")
+    return box
+
+
+@router.get("/boxes/{box_id}/desired", response_model=DesiredState, tags=["agents"])
+async def get_desired_state(
+    box: Annotated[Box, Depends(_authenticated_box)], runtime: RuntimeDep
+) -> DesiredState:
+    """What the box's agent fetches on every (re)connect."""
+    settings = runtime.settings
+    assert isinstance(settings, ProvisionerSettings)
+    distro = DistroSpec.model_validate(box.desired_distro) if box.desired_distro else None
+    return DesiredState(box_id=box.id, generation=box.generation, distro=distro,
+                        heartbeat_interval_s=settings.box_heartbeat_interval_s)
+
+
+@router.get("/distros", response_model=list[DistroOut], tags=["distros"])
+async def list_distros(uow: UowDep) -> list[DistroImage]:
+    """The images known from the image store's events, newest first."""
+    rows = await uow.session.scalars(select(DistroImage).order_by(DistroImage.published_at.desc()))
+    return list(rows)
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    app = create_base_app(
+        runtime,
+        title="guifi-cloud provisioner",
+        description="Cloud boxes: configuration, credentials, distro and state.",
+    )
+    app.include_router(router)
+    return app

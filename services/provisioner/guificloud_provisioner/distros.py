@@ -1,0 +1,49 @@
+"""Choosing the Guifi-Community-Distro a box must run, and giving it to the box."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from guificloud.boxes import DistroSpec
+from guificloud.db.uow import UnitOfWork
+from guificloud.events.provisioner import BoxSync
+from guificloud_provisioner.models import Box, DistroImage
+from guificloud_provisioner.settings import ProvisionerSettings
+
+
+async def current_distro(
+    uow: UnitOfWork, settings: ProvisionerSettings, arch: str
+) -> DistroImage | None:
+    """The newest published distro of the configured channel for ``arch`` (or arch ``all``)."""
+    return (
+        await uow.session.scalars(
+            select(DistroImage)
+            .where(
+                DistroImage.name == settings.distro_name,
+                DistroImage.channel == settings.distro_channel,
+                DistroImage.arch.in_((arch, "all")),
+            )
+            .order_by(DistroImage.published_at.desc())
+            .limit(1)
+        )
+    ).first()
+
+
+def spec_of(image: DistroImage, settings: ProvisionerSettings) -> DistroSpec:
+    url = image.url if "://" in image.url else settings.imagestore_url.rstrip("/") + image.url
+    return DistroSpec(name=image.name, version=image.version, digest=image.digest,
+                      size=image.size, url=url)
+
+
+def assign(uow: UnitOfWork, box: Box, spec: DistroSpec) -> bool:
+    """Make ``spec`` the box's desired distro; bumps the generation and nudges the agent.
+
+    False when the box already has it as desired and is not failed (a failed box is given
+    the same image again only through a new publication, which bumps the generation)."""
+    current = box.desired_distro or {}
+    if current.get("digest") == spec.digest and box.state != "failed":
+        return False
+    box.desired_distro = spec.model_dump()
+    box.generation += 1
+    uow.emit(BoxSync(box_id=box.id, generation=box.generation))
+    return True

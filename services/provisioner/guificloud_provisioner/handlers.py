@@ -1,0 +1,118 @@
+"""What the provisioner does with the events it consumes.
+
+Each handler takes one event and the unit of work; the consumer layer commits, records the
+event id in the inbox (idempotence) and turns failures into retries or dead letters.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from functools import partial
+
+from sqlalchemy import select
+
+from guificloud.bus.consumer import Handler
+from guificloud.db.uow import UnitOfWork
+from guificloud.errors import PermanentFailure
+from guificloud.events.agent import AgentReported
+from guificloud.events.envelope import Event
+from guificloud.events.imagestore import ImagePublished
+from guificloud.events.provisioner import (
+    BoxConfigured,
+    BoxDeploying,
+    BoxFailed,
+    BoxReady,
+    BoxRegistered,
+)
+from guificloud.events.registry import CLOUD_DEVICE_TYPES, DeviceAdded
+from guificloud.logging import get_logger
+from guificloud_provisioner import distros
+from guificloud_provisioner.models import Box, DistroImage
+from guificloud_provisioner.settings import ProvisionerSettings
+from guificloud_provisioner.states import transition
+
+log = get_logger(__name__)
+
+
+async def handle_device_added(
+    event: DeviceAdded, uow: UnitOfWork, *, settings: ProvisionerSettings
+) -> None:
+    """A cloud device becomes a box: registered, configured with credentials, given a distro."""
+    if event.type not in CLOUD_DEVICE_TYPES:
+        return
+    if event.hardware is None:
+        raise PermanentFailure(f"cloud device {event.device_id} has no hardware")
+    if await uow.session.get(Box, event.device_id) is not None:
+        return
+    hw = event.hardware
+    box = Box(id=event.device_id, node_id=event.node_id, zone_id=event.zone_id, name=event.name,
+              device_type=event.type, arch=hw.arch, cores=hw.cores, ram_mb=hw.ram_mb,
+              disk_gb=hw.disk_gb, state=None, generation=0)
+    uow.session.add(box)
+    transition(uow, box, "registered")
+    uow.emit(BoxRegistered(box_id=box.id, device_id=event.device_id, node_id=box.node_id,
+                           zone_id=box.zone_id, arch=box.arch))
+
+    box.token = secrets.token_urlsafe(32)
+    transition(uow, box, "configured")
+    uow.emit(BoxConfigured(box_id=box.id, node_id=box.node_id, subject_prefix=f"agent.{box.id}"))
+
+    image = await distros.current_distro(uow, settings, box.arch)
+    if image is not None:
+        distros.assign(uow, box, distros.spec_of(image, settings))
+    log.info("box.configured", box_id=str(box.id), node_id=str(box.node_id),
+             distro=image.digest if image else None)
+
+
+async def handle_image_published(
+    event: ImagePublished, uow: UnitOfWork, *, settings: ProvisionerSettings
+) -> None:
+    """Keep the read model; a new current distro goes to every box of its arch."""
+    if await uow.session.get(DistroImage, event.image_id) is None:
+        uow.session.add(DistroImage(
+            image_id=event.image_id, name=event.name, version=event.version, arch=event.arch,
+            channel=event.channel, format=event.format, digest=event.digest, size=event.size,
+            url=event.url, published_at=event.published_at))
+        await uow.session.flush()
+    if event.name != settings.distro_name or event.channel != settings.distro_channel:
+        return
+    arches = None if event.arch == "all" else (event.arch,)
+    stmt = select(Box).where(Box.state.is_not(None)).with_for_update()
+    if arches:
+        stmt = stmt.where(Box.arch.in_(arches))
+    for box in await uow.session.scalars(stmt):
+        image = await distros.current_distro(uow, settings, box.arch)
+        if image is not None and image.image_id == event.image_id:
+            distros.assign(uow, box, distros.spec_of(image, settings))
+
+
+async def handle_agent_reported(event: AgentReported, uow: UnitOfWork) -> None:
+    """The agent's actual state drives the box's state toward ``ready`` or ``failed``."""
+    box = await uow.session.get(Box, event.box_id, with_for_update=True)
+    if box is None:
+        raise PermanentFailure(f"report from unknown box {event.box_id}")
+    box.agent_state = event.state
+    box.actual_digest = event.distro_digest
+    box.last_report_at = datetime.now(UTC)
+    desired = (box.desired_distro or {}).get("digest")
+    if event.generation < box.generation and event.state != "running":
+        return  # about an older desired state; the agent has been told of the new one
+    if event.state == "deploying" and desired is not None:
+        if transition(uow, box, "deploying"):
+            uow.emit(BoxDeploying(box_id=box.id, distro_digest=str(desired)))
+    elif event.state == "running" and event.distro_digest == desired and desired is not None:
+        if transition(uow, box, "ready"):
+            uow.emit(BoxReady(box_id=box.id, distro_digest=desired))
+    elif event.state == "failed":
+        reason = event.reason or "the agent reported a failure without a reason"
+        if transition(uow, box, "failed", reason):
+            uow.emit(BoxFailed(box_id=box.id, reason=reason))
+
+
+def event_handlers(settings: ProvisionerSettings) -> dict[type[Event], Handler]:
+    return {
+        DeviceAdded: partial(handle_device_added, settings=settings),
+        ImagePublished: partial(handle_image_published, settings=settings),
+        AgentReported: handle_agent_reported,
+    }

@@ -1,0 +1,76 @@
+"""Tables of the provisioner schema: boxes, their transitions, and the distro read model."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, MetaData, String, Text, func
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from guificloud.db.messaging import define_messaging_tables
+
+SCHEMA = "provisioner"
+metadata = MetaData(schema=SCHEMA)
+messaging = define_messaging_tables(metadata)
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+
+
+class Box(Base):
+    """The cloud-host view of a ``confine``/``cloudy`` device; its id is the device's id."""
+
+    __tablename__ = "boxes"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    node_id: Mapped[UUID] = mapped_column(index=True)
+    zone_id: Mapped[UUID] = mapped_column(index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    device_type: Mapped[str] = mapped_column(String(32))
+    arch: Mapped[str] = mapped_column(String(16))
+    cores: Mapped[int] = mapped_column(Integer)
+    ram_mb: Mapped[int] = mapped_column(Integer)
+    disk_gb: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    token: Mapped[str | None] = mapped_column(String(128))
+    generation: Mapped[int] = mapped_column(Integer, default=0)
+    desired_distro: Mapped[dict[str, object] | None] = mapped_column(JSONB)
+    agent_state: Mapped[str | None] = mapped_column(String(16))
+    actual_digest: Mapped[str | None] = mapped_column(String(71))
+    last_report_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class BoxTransition(Base):
+    __tablename__ = "box_transitions"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    box_id: Mapped[UUID] = mapped_column(ForeignKey("boxes.id"), index=True)
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class DistroImage(Base):
+    """Read model of ``imagestore.image.published``: the images a box may be given."""
+
+    __tablename__ = "distro_images"
+
+    image_id: Mapped[UUID] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    version: Mapped[str] = mapped_column(String(100))
+    arch: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(32))
+    format: Mapped[str] = mapped_column(String(16))
+    digest: Mapped[str] = mapped_column(String(71))
+    size: Mapped[int] = mapped_column(BigInteger)
+    url: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

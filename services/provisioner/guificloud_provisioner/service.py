@@ -1,0 +1,41 @@
+"""The provisioner as a service definition: what ``serve`` runs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from guificloud.bus.consumer import Subscription
+from guificloud.events.agent import AgentReported
+from guificloud.events.imagestore import ImagePublished
+from guificloud.events.registry import DeviceAdded
+from guificloud.runtime import Runtime, ServiceDefinition
+from guificloud.streams import AGENTS, BOXES, IMAGESTORE, PROVISIONER, REGISTRY
+from guificloud_provisioner.api import create_app
+from guificloud_provisioner.handlers import event_handlers
+from guificloud_provisioner.models import SCHEMA, messaging, metadata
+from guificloud_provisioner.settings import ProvisionerSettings
+
+
+def subscriptions(runtime: Runtime) -> Sequence[Subscription]:
+    settings = runtime.settings
+    assert isinstance(settings, ProvisionerSettings)
+    handlers = event_handlers(settings)
+    return (
+        Subscription(stream=REGISTRY.name, durable="provisioner-devices",
+                     handlers={DeviceAdded: handlers[DeviceAdded]}),
+        Subscription(stream=IMAGESTORE.name, durable="provisioner-images",
+                     handlers={ImagePublished: handlers[ImagePublished]}),
+        Subscription(stream=AGENTS.name, durable="provisioner-agents",
+                     handlers={AgentReported: handlers[AgentReported]}),
+    )
+
+
+DEFINITION = ServiceDefinition(
+    name=SCHEMA,
+    metadata=metadata,
+    messaging=messaging,
+    migrations="guificloud_provisioner:migrations",
+    create_app=create_app,
+    streams=(PROVISIONER, BOXES, AGENTS),
+    subscriptions=subscriptions,
+)
