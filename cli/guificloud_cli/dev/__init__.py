@@ -1,0 +1,1 @@
+"""``guificloud dev``: the whole system on one machine, no Docker."""

@@ -1,0 +1,97 @@
+"""The registry's API: the seed's three steps, and bad input named by field."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from uuid import uuid4
+
+import httpx
+import pytest
+
+from guificloud.testing.processes import ServiceProcess
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def registry(database_url: str, nats_url: str, tmp_path: Path) -> Iterator[httpx.Client]:
+    proc = ServiceProcess("guificloud_registry", log_dir=tmp_path,
+                          env={"GUIFICLOUD_DATABASE_URL": database_url,
+                               "GUIFICLOUD_NATS_URL": nats_url})
+    proc.start()
+    try:
+        with httpx.Client(base_url=proc.url, timeout=10) as client:
+            yield client
+    finally:
+        proc.stop()
+
+
+def _zone(client: httpx.Client) -> str:
+    return str(client.post("/api/v1/zones", json={"name": "Osona"}).json()["id"])
+
+
+def _field_error(response: httpx.Response, field: str) -> str:
+    assert response.status_code == 422, response.text
+    errors = response.json()["detail"]
+    named = [e for e in errors if e["loc"][-1] == field]
+    assert named, f"no error names {field!r}: {errors}"
+    return str(named[0]["msg"])
+
+
+def test_three_steps(registry: httpx.Client) -> None:
+    zone = _zone(registry)
+    node = registry.post("/api/v1/nodes", json={"name": "VicBarriOsona", "zone_id": zone,
+                                                "latitude": 41.9301234, "longitude": 2.2545678})
+    assert node.status_code == 201
+    node_id = node.json()["id"]
+    assert node.json()["latitude"] == 41.930123
+
+    moved = registry.put(f"/api/v1/nodes/{node_id}/location",
+                         json={"latitude": 41.95, "longitude": 2.26})
+    assert moved.status_code == 200 and moved.json()["latitude"] == 41.95
+
+    device = registry.post(f"/api/v1/nodes/{node_id}/devices", json={
+        "name": "box", "type": "confine",
+        "hardware": {"arch": "amd64", "cores": 2, "ram_mb": 4096, "disk_gb": 120}})
+    assert device.status_code == 201
+    listed = registry.get(f"/api/v1/nodes/{node_id}/devices").json()
+    assert [d["id"] for d in listed] == [device.json()["id"]]
+    assert registry.get(f"/api/v1/devices/{device.json()['id']}").json()["hardware"]["cores"] == 2
+
+
+def test_bad_input_names_the_field(registry: httpx.Client) -> None:
+    zone = _zone(registry)
+    node = {"name": "n", "zone_id": zone, "latitude": 41.9, "longitude": 2.2}
+    assert "less than or equal to 90" in _field_error(
+        registry.post("/api/v1/nodes", json={**node, "latitude": 91}), "latitude")
+    _field_error(registry.post("/api/v1/nodes", json={**node, "longitude": -181}), "longitude")
+    assert "unknown zone" in _field_error(
+        registry.post("/api/v1/nodes", json={**node, "zone_id": str(uuid4())}), "zone_id")
+    node_id = registry.post("/api/v1/nodes", json=node).json()["id"]
+    devices = f"/api/v1/nodes/{node_id}/devices"
+    assert "unknown device type" in _field_error(
+        registry.post(devices, json={"name": "d", "type": "toaster"}), "type")
+    assert "hardware" in _field_error(
+        registry.post(devices, json={"name": "d", "type": "cloudy"}), "hardware")
+    _field_error(registry.post(devices, json={"name": "d", "type": "cloudy", "hardware": {
+        "arch": "sparc", "cores": 2, "ram_mb": 4096, "disk_gb": 10}}), "arch")
+    assert registry.post(devices, json={"name": "d", "type": "radio"}).status_code == 201
+
+
+def test_unknown_ids_are_404(registry: httpx.Client) -> None:
+    missing = uuid4()
+    assert registry.get(f"/api/v1/nodes/{missing}").status_code == 404
+    assert registry.get(f"/api/v1/zones/{missing}").status_code == 404
+    assert registry.get(f"/api/v1/devices/{missing}").status_code == 404
+    response = registry.post(f"/api/v1/nodes/{missing}/devices", json={"name": "d", "type": "radio"})
+    assert response.status_code == 404
+    assert "not found" in response.json()["detail"]
+    assert registry.get("/api/v1/nodes/not-a-uuid").status_code == 422
+
+
+def test_health_and_openapi(registry: httpx.Client) -> None:
+    assert registry.get("/healthz").json() == {"status": "ok"}
+    ready = registry.get("/readyz").json()
+    assert ready["checks"] == {"database": True, "migrations": True, "nats": True}
+    assert "/api/v1/nodes" in registry.get("/api/v1/openapi.json").json()["paths"]
