@@ -55,6 +55,7 @@ class Bus:
             max_reconnect_attempts=max_reconnect_attempts,
             reconnect_time_wait=0.5,
             connect_timeout=connect_timeout,
+            drain_timeout=5,
             allow_reconnect=True,
             disconnected_cb=_disconnected,
             reconnected_cb=_reconnected,

@@ -9,6 +9,7 @@ to the dead-letter stream with the reason; the consumer goes on with the next me
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -100,6 +101,9 @@ class Consumer:
                 continue
             for msg in msgs:
                 await self.handle(msg)
+        if psub is not None:
+            with contextlib.suppress(Exception):
+                await psub.unsubscribe()
 
     async def handle(self, msg: Msg) -> None:
         try:
