@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import typer
@@ -42,6 +43,18 @@ def dev(
         heartbeat_interval_s=heartbeat_interval, seed=seed,
     )
     raise typer.Exit(asyncio.run(run(opts, Console(stderr=False))))
+
+
+events = typer.Typer(no_args_is_help=True, help="The event catalogue.")
+app.add_typer(events, name="events")
+
+
+@events.command("asyncapi")
+def events_asyncapi() -> None:
+    """Print the AsyncAPI document of every event and command, generated from the models."""
+    from guificloud.events.asyncapi import asyncapi_document
+
+    typer.echo(json.dumps(asyncapi_document(), indent=2))
 
 
 def _mount_agent() -> None:
