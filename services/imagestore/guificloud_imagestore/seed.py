@@ -1,0 +1,83 @@
+"""Seeding a running image store with the Guifi-Community-Distro, as its HTTP client.
+
+Idempotent: a version already published for that arch is left as it is. The image is
+streamed from a file with its digest, so the store verifies what it received.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from guificloud_imagestore.distro import DISTRO_NAME, build_distro_rootfs
+
+CHUNK = 1024 * 1024
+
+
+class SeedError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Seeded:
+    created: bool
+    image: dict[str, Any]
+
+
+def file_digest(path: Path) -> str:
+    sha = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            sha.update(chunk)
+    return f"sha256:{sha.hexdigest()}"
+
+
+def wait_ready(client: httpx.Client, wait_s: float) -> None:
+    deadline = time.monotonic() + wait_s
+    last = "no answer"
+    while True:
+        try:
+            response = client.get("/readyz")
+            if response.status_code == 200:
+                return
+            last = response.text
+        except httpx.HTTPError as exc:
+            last = str(exc)
+        if time.monotonic() >= deadline:
+            raise SeedError(f"image store at {client.base_url} not ready after {wait_s}s: {last}")
+        time.sleep(0.2)
+
+
+def find(client: httpx.Client, version: str, arch: str) -> dict[str, Any] | None:
+    response = client.get("/api/v1/images",
+                          params={"name": DISTRO_NAME, "version": version, "arch": arch})
+    response.raise_for_status()
+    images: list[dict[str, Any]] = response.json()
+    return images[0] if images else None
+
+
+def seed_distro(
+    url: str, *, version: str, arch: str, channel: str = "stable", wait_s: float = 30.0
+) -> Seeded:
+    with httpx.Client(base_url=url, timeout=httpx.Timeout(30.0, connect=5.0)) as client:
+        wait_ready(client, wait_s)
+        if (existing := find(client, version, arch)) is not None:
+            return Seeded(created=False, image=existing)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = build_distro_rootfs(Path(tmp), version)
+            params = {"name": DISTRO_NAME, "version": version, "arch": arch,
+                      "format": "tar.gz", "channel": channel, "digest": file_digest(path)}
+            with open(path, "rb") as body:
+                response = client.post("/api/v1/images", params=params, content=body,
+                                       headers={"Content-Type": "application/octet-stream"})
+        if response.status_code == 409 and (existing := find(client, version, arch)):
+            return Seeded(created=False, image=existing)
+        if response.status_code != 201:
+            raise SeedError(f"upload refused ({response.status_code}): {response.text}")
+        return Seeded(created=True, image=response.json())

@@ -1,0 +1,92 @@
+"""One image store process per test module, on its own database and data folder.
+
+The store runs on the session's NATS through ``servers`` (not ``nats_url``, which deletes
+every stream per test and would pull the stream from under a running service). Tests keep
+out of each other's way by uploading unique names, versions and bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from uuid import uuid4
+
+import asyncpg
+import nats
+import pytest
+import pytest_asyncio
+from nats.js.errors import NotFoundError
+from sqlalchemy.engine import make_url
+
+from guificloud.streams import IMAGESTORE
+from guificloud.testing.processes import ServiceProcess
+from guificloud.testing.servers import Servers
+
+MAX_IMAGE_BYTES = 1_000_000
+
+
+def _plain(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest_asyncio.fixture(scope="module")
+async def module_database_url(servers: Servers) -> AsyncIterator[str]:
+    name = f"imagestore_{uuid4().hex[:12]}"
+    admin = await asyncpg.connect(_plain(servers.admin_database_url))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    yield make_url(servers.admin_database_url).set(
+        drivername="postgresql+asyncpg", database=name
+    ).render_as_string(hide_password=False)
+    admin = await asyncpg.connect(_plain(servers.admin_database_url))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest_asyncio.fixture(scope="module")
+async def fresh_imagestore_stream(servers: Servers) -> str:
+    """Drop what earlier modules left in ``IMAGESTORE``; the service declares it anew."""
+    nc = await nats.connect(servers.nats_url)
+    try:
+        try:
+            await nc.jetstream().delete_stream(IMAGESTORE.name)
+        except NotFoundError:
+            pass
+    finally:
+        await nc.close()
+    return servers.nats_url
+
+
+@pytest.fixture(scope="module")
+def imagestore_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("imagestore")
+
+
+@pytest.fixture(scope="module")
+def blob_root(imagestore_data_dir: Path) -> Path:
+    """Where the store keeps blobs by default: ``sha256/<hex>`` and ``uploads/``."""
+    return imagestore_data_dir / "imagestore" / "blobs"
+
+
+@pytest.fixture(scope="module")
+def imagestore(
+    module_database_url: str, fresh_imagestore_stream: str, imagestore_data_dir: Path
+) -> Iterator[ServiceProcess]:
+    process = ServiceProcess(
+        "guificloud_imagestore",
+        env={"GUIFICLOUD_DATABASE_URL": module_database_url,
+             "GUIFICLOUD_NATS_URL": fresh_imagestore_stream,
+             "GUIFICLOUD_DATA_DIR": str(imagestore_data_dir),
+             "GUIFICLOUD_ENVIRONMENT": "test",
+             "GUIFICLOUD_IMAGESTORE_MAX_IMAGE_BYTES": str(MAX_IMAGE_BYTES)},
+        log_dir=imagestore_data_dir,
+    )
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
