@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -86,7 +87,9 @@ def test_agent_restarted_mid_download_still_ends_ready(system: System, tmp_path:
     agent.start(rate_limit_bps=0)
     box = system.wait_state(box_id, "ready")
     assert box["distro_digest"] == image["digest"]
-    assert "download.resumed" in agent.log()
+    starts = [json.loads(line) for line in agent.log().splitlines()
+              if '"download.started"' in line]
+    assert [s["offset"] for s in starts] == [0, offset], "the second download did not resume"
 
 
 def test_corrupted_image_fails_the_box_and_a_good_one_recovers_it(

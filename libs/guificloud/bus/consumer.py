@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,7 +51,10 @@ class Subscription:
     backoff_s: tuple[float, ...] = field(default=(0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0))
 
     def filter_subjects(self) -> list[str]:
-        return list(self.subjects) or sorted({cls.SUBJECT for cls in self.handlers})
+        """The subjects given, else those of the handled events (templates as wildcards)."""
+        return list(self.subjects) or sorted(
+            {re.sub(r"\{[^}]+\}", "*", cls.SUBJECT) for cls in self.handlers}
+        )
 
 
 class Consumer:
