@@ -12,35 +12,52 @@ from rich.console import Console
 from guificloud.settings import DEFAULT_PORTS
 from guificloud_cli.dev.system import DevOptions, run
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="guifi-cloud: the community cloud of Guifi.net.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="guifi-cloud: the community cloud of Guifi.net.",
+)
 
 
 @app.command()
 def dev(
     boxes: int = typer.Option(0, "--boxes", min=0, help="Also run N simulated community boxes."),
-    data_dir: Path = typer.Option(Path(".guificloud"), envvar="GUIFICLOUD_DATA_DIR",
-                                  help="Where all data lives."),
+    data_dir: Path = typer.Option(
+        Path(".guificloud"), envvar="GUIFICLOUD_DATA_DIR", help="Where all data lives."
+    ),
     registry_port: int = typer.Option(DEFAULT_PORTS["registry"], envvar="GUIFICLOUD_REGISTRY_PORT"),
-    provisioner_port: int = typer.Option(DEFAULT_PORTS["provisioner"],
-                                         envvar="GUIFICLOUD_PROVISIONER_PORT"),
+    provisioner_port: int = typer.Option(
+        DEFAULT_PORTS["provisioner"], envvar="GUIFICLOUD_PROVISIONER_PORT"
+    ),
     monitor_port: int = typer.Option(DEFAULT_PORTS["monitor"], envvar="GUIFICLOUD_MONITOR_PORT"),
-    imagestore_port: int = typer.Option(DEFAULT_PORTS["imagestore"],
-                                        envvar="GUIFICLOUD_IMAGESTORE_PORT"),
+    imagestore_port: int = typer.Option(
+        DEFAULT_PORTS["imagestore"], envvar="GUIFICLOUD_IMAGESTORE_PORT"
+    ),
     nats_port: int = typer.Option(4222, envvar="GUIFICLOUD_NATS_PORT"),
-    postgres_port: int = typer.Option(5433, envvar="GUIFICLOUD_POSTGRES_PORT",
-                                      help="5433, so as not to clash with a system PostgreSQL."),
-    heartbeat_interval: float = typer.Option(5.0, envvar="GUIFICLOUD_HEARTBEAT_INTERVAL_S",
-                                             help="Seconds between box heartbeats."),
+    postgres_port: int = typer.Option(
+        5433,
+        envvar="GUIFICLOUD_POSTGRES_PORT",
+        help="5433, so as not to clash with a system PostgreSQL.",
+    ),
+    heartbeat_interval: float = typer.Option(
+        5.0, envvar="GUIFICLOUD_HEARTBEAT_INTERVAL_S", help="Seconds between box heartbeats."
+    ),
     seed: bool = typer.Option(True, help="Upload a small Guifi-Community-Distro image."),
 ) -> None:
     """Start NATS, PostgreSQL and every service (supervised, logs merged); Ctrl-C stops all."""
     opts = DevOptions(
         data_dir=data_dir,
-        ports={"registry": registry_port, "provisioner": provisioner_port,
-               "monitor": monitor_port, "imagestore": imagestore_port},
-        nats_port=nats_port, postgres_port=postgres_port, boxes=boxes,
-        heartbeat_interval_s=heartbeat_interval, seed=seed,
+        ports={
+            "registry": registry_port,
+            "provisioner": provisioner_port,
+            "monitor": monitor_port,
+            "imagestore": imagestore_port,
+        },
+        nats_port=nats_port,
+        postgres_port=postgres_port,
+        boxes=boxes,
+        heartbeat_interval_s=heartbeat_interval,
+        seed=seed,
     )
     raise typer.Exit(asyncio.run(run(opts, Console(stderr=False))))
 

@@ -29,7 +29,9 @@ def create_base_app(runtime: Runtime, *, title: str, description: str) -> FastAP
     app.state.runtime = runtime
 
     @app.middleware("http")
-    async def correlation(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def correlation(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         cid = request.headers.get(CORRELATION_HEADER) or str(uuid4())
         bind_contextvars(correlation_id=cid)
         try:
@@ -56,8 +58,10 @@ def create_base_app(runtime: Runtime, *, title: str, description: str) -> FastAP
         """Ready: database reachable, migrations applied, NATS connected."""
         checks = await runtime.readiness()
         ok = all(checks.values())
-        return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks},
-                            status_code=200 if ok else 503)
+        return JSONResponse(
+            {"status": "ok" if ok else "unavailable", "checks": checks},
+            status_code=200 if ok else 503,
+        )
 
     return app
 

@@ -86,7 +86,9 @@ class Runtime:
             raise
         return cls(definition, settings, engine, bus)
 
-    def uow(self, *, causation_id: str | None = None, correlation_id: str | None = None) -> UnitOfWork:
+    def uow(
+        self, *, causation_id: str | None = None, correlation_id: str | None = None
+    ) -> UnitOfWork:
         return UnitOfWork(
             self.session_factory,
             self.definition.messaging,
@@ -127,7 +129,11 @@ async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> Non
     app = definition.create_app(runtime)
     server = uvicorn.Server(
         uvicorn.Config(
-            app, host=settings.host, port=settings.port, log_config=None, access_log=False,
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            access_log=False,
             lifespan="off",
         )
     )
@@ -140,12 +146,15 @@ async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> Non
         asyncio.create_task(c.run(stop), name=f"consumer-{i}") for i, c in enumerate(consumers)
     ]
     tasks.append(asyncio.create_task(runtime.outbox.run_relay(stop), name="outbox-relay"))
-    tasks += [asyncio.create_task(bg(runtime, stop), name=bg.__name__) for bg in definition.background]
+    tasks += [
+        asyncio.create_task(bg(runtime, stop), name=bg.__name__) for bg in definition.background
+    ]
     http = asyncio.create_task(server.serve(), name="http")
     log.info("service.started", url=settings.base_url, consumers=len(consumers))
     try:
-        done, _ = await asyncio.wait([*tasks, http, asyncio.create_task(stop.wait())],
-                                     return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(
+            [*tasks, http, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED
+        )
         for task in done:
             if task.exception() is not None:
                 log.error("service.task_failed", task=task.get_name(), error=repr(task.exception()))

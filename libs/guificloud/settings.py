@@ -34,17 +34,13 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, frozen=True)
 
     service: str = "service"
-    environment: Literal["development", "test", "production"] = shared(
-        "environment", "development"
-    )  # type: ignore[assignment]
+    environment: Literal["development", "test", "production"] = shared("environment", "development")  # type: ignore[assignment]
     nats_url: str = shared("nats_url", "nats://127.0.0.1:4222")  # type: ignore[assignment]
     database_url: str = shared(
         "database_url", "postgresql+asyncpg://postgres@127.0.0.1:5432/guificloud"
     )  # type: ignore[assignment]
     data_dir: Path = shared("data_dir", Path(".guificloud"))  # type: ignore[assignment]
-    log_format: Literal["auto", "console", "json"] = shared(
-        "log_format", "auto"
-    )  # type: ignore[assignment]
+    log_format: Literal["auto", "console", "json"] = shared("log_format", "auto")  # type: ignore[assignment]
     log_level: str = shared("log_level", "info")  # type: ignore[assignment]
     admin_token: str = shared("admin_token", "dev-admin-token")  # type: ignore[assignment]
     host: str = "127.0.0.1"

@@ -24,8 +24,9 @@ HARDWARE = {"arch": "amd64", "cores": 2, "ram_mb": 4096, "disk_gb": 120}
 
 
 class System:
-    def __init__(self, database_url: str, nats_url: str, root: Path,
-                 heartbeat_interval_s: float = 0.3) -> None:
+    def __init__(
+        self, database_url: str, nats_url: str, root: Path, heartbeat_interval_s: float = 0.3
+    ) -> None:
         self.root = root
         self.nats_url = nats_url
         self.ports = {name: free_port() for name in SERVICES}
@@ -40,8 +41,9 @@ class System:
             "GUIFICLOUD_HEARTBEAT_INTERVAL_S": str(heartbeat_interval_s),
         }
         self.services = {
-            name: ServiceProcess(f"guificloud_{name}", env=self.env, port=self.ports[name],
-                                 log_dir=root)
+            name: ServiceProcess(
+                f"guificloud_{name}", env=self.env, port=self.ports[name], log_dir=root
+            )
             for name in SERVICES
         }
         self.agents: list[AgentProcess] = []
@@ -66,11 +68,22 @@ class System:
     # --- what a member does -------------------------------------------------------------
     def add_cloud_box(self, name: str = "box", *, hardware: dict[str, Any] | None = None) -> str:
         zone = self.post("registry", "/api/v1/zones", {"name": f"zone of {name}"})
-        node = self.post("registry", "/api/v1/nodes", {
-            "name": f"node of {name}", "zone_id": zone["id"],
-            "latitude": 41.930123, "longitude": 2.254567, "status": "Working"})
-        device = self.post("registry", f"/api/v1/nodes/{node['id']}/devices", {
-            "name": name, "type": "cloudy", "hardware": hardware or HARDWARE})
+        node = self.post(
+            "registry",
+            "/api/v1/nodes",
+            {
+                "name": f"node of {name}",
+                "zone_id": zone["id"],
+                "latitude": 41.930123,
+                "longitude": 2.254567,
+                "status": "Working",
+            },
+        )
+        device = self.post(
+            "registry",
+            f"/api/v1/nodes/{node['id']}/devices",
+            {"name": name, "type": "cloudy", "hardware": hardware or HARDWARE},
+        )
         return str(device["id"])
 
     def post(self, service: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -82,9 +95,16 @@ class System:
         with path.open("rb") as body:
             response = self.http.post(
                 self.url("imagestore", "/api/v1/images"),
-                params={"name": "guifi-community-distro", "version": version, "arch": "amd64",
-                        "format": "tar.gz", "channel": "stable"},
-                content=body, headers={"Content-Type": "application/octet-stream"})
+                params={
+                    "name": "guifi-community-distro",
+                    "version": version,
+                    "arch": "amd64",
+                    "format": "tar.gz",
+                    "channel": "stable",
+                },
+                content=body,
+                headers={"Content-Type": "application/octet-stream"},
+            )
         assert response.status_code == 201, response.text
         return dict(response.json())
 
@@ -94,13 +114,20 @@ class System:
         return dict(response.json())
 
     def box_config(self, box_id: str) -> dict[str, Any]:
-        response = self.http.get(self.url("provisioner", f"/api/v1/boxes/{box_id}/config"),
-                                 headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+        response = self.http.get(
+            self.url("provisioner", f"/api/v1/boxes/{box_id}/config"),
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        )
         assert response.status_code == 200, response.text
         return dict(response.json())
 
-    def wait_box(self, box_id: str, predicate: Callable[[dict[str, Any]], bool],
-                 timeout_s: float = 30.0, what: str = "") -> dict[str, Any]:
+    def wait_box(
+        self,
+        box_id: str,
+        predicate: Callable[[dict[str, Any]], bool],
+        timeout_s: float = 30.0,
+        what: str = "",
+    ) -> dict[str, Any]:
         deadline = time.monotonic() + timeout_s
         last: dict[str, Any] = {}
         while time.monotonic() < deadline:
@@ -110,18 +137,25 @@ class System:
                 if predicate(last):
                     return last
             time.sleep(0.1)
-        raise AssertionError(f"box {box_id} never {what}: last seen {json.dumps(last)[:2000]}\n"
-                             + self.services["provisioner"].tail())
+        raise AssertionError(
+            f"box {box_id} never {what}: last seen {json.dumps(last)[:2000]}\n"
+            + self.services["provisioner"].tail()
+        )
 
     def wait_state(self, box_id: str, state: str, timeout_s: float = 30.0) -> dict[str, Any]:
         return self.wait_box(box_id, lambda b: b["state"] == state, timeout_s, f"became {state}")
 
-    def start_agent(self, box_id: str, *, rate_limit_bps: int | None = None,
-                    name: str | None = None) -> AgentProcess:
+    def start_agent(
+        self, box_id: str, *, rate_limit_bps: int | None = None, name: str | None = None
+    ) -> AgentProcess:
         config_path = self.root / f"agent-{box_id}.json"
         config_path.write_text(json.dumps(self.box_config(box_id)))
-        agent = AgentProcess(config_path, self.root / f"cache-{box_id}",
-                             self.root / f"{name or 'agent-' + box_id}.log", rate_limit_bps)
+        agent = AgentProcess(
+            config_path,
+            self.root / f"cache-{box_id}",
+            self.root / f"{name or 'agent-' + box_id}.log",
+            rate_limit_bps,
+        )
         agent.start()
         self.agents.append(agent)
         return agent
@@ -142,8 +176,9 @@ class System:
 
 
 class AgentProcess:
-    def __init__(self, config: Path, cache_dir: Path, log_path: Path,
-                 rate_limit_bps: int | None) -> None:
+    def __init__(
+        self, config: Path, cache_dir: Path, log_path: Path, rate_limit_bps: int | None
+    ) -> None:
         self.config = config
         self.cache_dir = cache_dir
         self.log_path = log_path
@@ -153,14 +188,26 @@ class AgentProcess:
     def start(self, *, rate_limit_bps: int | None = None) -> None:
         import subprocess
 
-        argv = [sys.executable, "-m", "guificloud_agent", "run", "--config", str(self.config),
-                "--cache-dir", str(self.cache_dir)]
+        argv = [
+            sys.executable,
+            "-m",
+            "guificloud_agent",
+            "run",
+            "--config",
+            str(self.config),
+            "--cache-dir",
+            str(self.cache_dir),
+        ]
         limit = rate_limit_bps if rate_limit_bps is not None else self.rate_limit_bps
         if limit:
             argv += ["--rate-limit", str(limit)]
         out = open(self.log_path, "ab")  # noqa: SIM115
-        self.process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
-                                        env={**_env(), "GUIFICLOUD_LOG_FORMAT": "json"})
+        self.process = subprocess.Popen(
+            argv,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**_env(), "GUIFICLOUD_LOG_FORMAT": "json"},
+        )
 
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -184,8 +231,10 @@ async def stream_envelopes(nats_url: str, stream: str, *, settle_s: float = 0.3)
         js = nc.jetstream()
         info = await js.stream_info(stream)
         sub = await js.pull_subscribe(
-            info.config.subjects[0], stream=stream,
-            config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL))
+            info.config.subjects[0],
+            stream=stream,
+            config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
+        )
         out: list[Envelope] = []
         while True:
             try:

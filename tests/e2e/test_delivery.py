@@ -31,9 +31,12 @@ def test_provisioner_killed_mid_onboarding_finishes_after_restart(
 ) -> None:
     provisioner = system.services["provisioner"]
     provisioner.stop()
-    crashing = ServiceProcess("guificloud_provisioner", port=provisioner.port,
-                              env={**system.env, "GUIFICLOUD_FAILPOINTS": f"{failpoint}=kill"},
-                              log_dir=system.root / "crashing")
+    crashing = ServiceProcess(
+        "guificloud_provisioner",
+        port=provisioner.port,
+        env={**system.env, "GUIFICLOUD_FAILPOINTS": f"{failpoint}=kill"},
+        log_dir=system.root / "crashing",
+    )
     (system.root / "crashing").mkdir()
     crashing.start()
     box_id = system.add_cloud_box("crash-box")
@@ -43,8 +46,9 @@ def test_provisioner_killed_mid_onboarding_finishes_after_restart(
     provisioner.start()
     system.wait_state(box_id, "configured")
     deadline = time.monotonic() + 15
-    while "provisioner.box.configured" not in events_of(stored(system.nats_url, "PROVISIONER"),
-                                                        box_id):
+    while "provisioner.box.configured" not in events_of(
+        stored(system.nats_url, "PROVISIONER"), box_id
+    ):
         assert time.monotonic() < deadline, "the outbox never published box.configured"
         time.sleep(0.3)
     time.sleep(1.5)  # room for a wrong second publication or redelivery to show up
@@ -58,11 +62,19 @@ def test_provisioner_killed_mid_onboarding_finishes_after_restart(
 
 def test_same_event_delivered_twice_has_one_effect(system: System) -> None:
     zone = system.post("registry", "/api/v1/zones", {"name": "dup zone"})
-    node = system.post("registry", "/api/v1/nodes", {"name": "dup node", "zone_id": zone["id"],
-                                                      "latitude": 41.0, "longitude": 2.0})
-    event = DeviceAdded(device_id=uuid4(), node_id=node["id"], zone_id=zone["id"], name="dup",
-                        type="confine", hardware=Hardware(arch="amd64", cores=2, ram_mb=4096,
-                                                          disk_gb=64))
+    node = system.post(
+        "registry",
+        "/api/v1/nodes",
+        {"name": "dup node", "zone_id": zone["id"], "latitude": 41.0, "longitude": 2.0},
+    )
+    event = DeviceAdded(
+        device_id=uuid4(),
+        node_id=node["id"],
+        zone_id=zone["id"],
+        name="dup",
+        type="confine",
+        hardware=Hardware(arch="amd64", cores=2, ram_mb=4096, disk_gb=64),
+    )
     envelope = Envelope.wrap(event, source="test")
 
     async def publish_twice() -> None:
@@ -70,8 +82,11 @@ def test_same_event_delivered_twice_has_one_effect(system: System) -> None:
         js = nc.jetstream()
         # Different Nats-Msg-Id, so JetStream stores both: the consumer must de-duplicate.
         for copy in ("a", "b"):
-            await js.publish(event.subject(), envelope.model_dump_json().encode(),
-                             headers={"Nats-Msg-Id": f"{envelope.id}-{copy}"})
+            await js.publish(
+                event.subject(),
+                envelope.model_dump_json().encode(),
+                headers={"Nats-Msg-Id": f"{envelope.id}-{copy}"},
+            )
         await nc.close()
 
     asyncio.run(publish_twice())
@@ -88,8 +103,13 @@ def test_malformed_message_is_dead_lettered_and_the_consumer_goes_on(system: Sys
         nc = await nats.connect(system.nats_url)
         js = nc.jetstream()
         await js.publish("registry.device.added", b"{not json at all")
-        bad_payload = Envelope(type="registry.device.added", version=1, source="test",
-                               correlation_id="c", data={"device_id": "not-a-uuid"})
+        bad_payload = Envelope(
+            type="registry.device.added",
+            version=1,
+            source="test",
+            correlation_id="c",
+            data={"device_id": "not-a-uuid"},
+        )
         await js.publish("registry.device.added", bad_payload.model_dump_json().encode())
         await nc.close()
 

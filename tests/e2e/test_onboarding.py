@@ -30,8 +30,12 @@ def test_box_onboarded_end_to_end(system: System, distro_v1: Path) -> None:
 
     assert box["distro_digest"] == image["digest"]
     assert box["desired_distro"]["version"] == "1.0.0"
-    assert [h["to_state"] for h in box["history"]] == ["registered", "configured", "deploying",
-                                                       "ready"]
+    assert [h["to_state"] for h in box["history"]] == [
+        "registered",
+        "configured",
+        "deploying",
+        "ready",
+    ]
     stamps = [h["at"] for h in box["history"]]
     assert stamps == sorted(stamps)
 
@@ -52,7 +56,9 @@ def test_box_onboarded_end_to_end(system: System, distro_v1: Path) -> None:
     system.wait_monitor(box_id, "offline")
     monitor = stored(system.nats_url, "MONITOR")
     assert [e.type for e in monitor if e.data.get("box_id") == box_id] == [
-        "monitor.box.online", "monitor.box.offline"]
+        "monitor.box.online",
+        "monitor.box.offline",
+    ]
 
 
 def test_box_added_while_agent_offline_waits_then_becomes_ready(
@@ -87,8 +93,7 @@ def test_agent_restarted_mid_download_still_ends_ready(system: System, tmp_path:
     agent.start(rate_limit_bps=0)
     box = system.wait_state(box_id, "ready")
     assert box["distro_digest"] == image["digest"]
-    starts = [json.loads(line) for line in agent.log().splitlines()
-              if '"download.started"' in line]
+    starts = [json.loads(line) for line in agent.log().splitlines() if '"download.started"' in line]
     assert [s["offset"] for s in starts] == [0, offset], "the second download did not resume"
 
 
@@ -96,8 +101,7 @@ def test_corrupted_image_fails_the_box_and_a_good_one_recovers_it(
     system: System, distro_v1: Path, distro_v2: Path
 ) -> None:
     image = system.upload_distro(distro_v1, "1.0.0")
-    blob = (system.root / "data" / "imagestore" / "blobs" / "sha256"
-            / image["digest"].split(":")[1])
+    blob = system.root / "data" / "imagestore" / "blobs" / "sha256" / image["digest"].split(":")[1]
     data = bytearray(blob.read_bytes())
     data[len(data) // 2] ^= 0xFF
     blob.write_bytes(bytes(data))

@@ -37,9 +37,11 @@ async def module_database_url(servers: Servers) -> AsyncIterator[str]:
         await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
-    yield make_url(servers.admin_database_url).set(
-        drivername="postgresql+asyncpg", database=name
-    ).render_as_string(hide_password=False)
+    yield (
+        make_url(servers.admin_database_url)
+        .set(drivername="postgresql+asyncpg", database=name)
+        .render_as_string(hide_password=False)
+    )
     admin = await asyncpg.connect(_plain(servers.admin_database_url))
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -78,11 +80,13 @@ def imagestore(
 ) -> Iterator[ServiceProcess]:
     process = ServiceProcess(
         "guificloud_imagestore",
-        env={"GUIFICLOUD_DATABASE_URL": module_database_url,
-             "GUIFICLOUD_NATS_URL": fresh_imagestore_stream,
-             "GUIFICLOUD_DATA_DIR": str(imagestore_data_dir),
-             "GUIFICLOUD_ENVIRONMENT": "test",
-             "GUIFICLOUD_IMAGESTORE_MAX_IMAGE_BYTES": str(MAX_IMAGE_BYTES)},
+        env={
+            "GUIFICLOUD_DATABASE_URL": module_database_url,
+            "GUIFICLOUD_NATS_URL": fresh_imagestore_stream,
+            "GUIFICLOUD_DATA_DIR": str(imagestore_data_dir),
+            "GUIFICLOUD_ENVIRONMENT": "test",
+            "GUIFICLOUD_IMAGESTORE_MAX_IMAGE_BYTES": str(MAX_IMAGE_BYTES),
+        },
         log_dir=imagestore_data_dir,
     )
     process.start()

@@ -46,21 +46,29 @@ def fields_named(response: httpx.Response) -> set[str]:
     return {str(item["loc"][-1]) for item in detail} if isinstance(detail, list) else set()
 
 
-async def upload(
-    client: httpx.AsyncClient, data: bytes, **params: str
-) -> httpx.Response:
-    query = {"name": unique_name(), "version": "1.0.0", "arch": "amd64", "format": "tar.gz",
-             **params}
-    return await client.post("/api/v1/images", params=query, content=data,
-                             headers={"Content-Type": "application/octet-stream"})
+async def upload(client: httpx.AsyncClient, data: bytes, **params: str) -> httpx.Response:
+    query = {
+        "name": unique_name(),
+        "version": "1.0.0",
+        "arch": "amd64",
+        "format": "tar.gz",
+        **params,
+    }
+    return await client.post(
+        "/api/v1/images",
+        params=query,
+        content=data,
+        headers={"Content-Type": "application/octet-stream"},
+    )
 
 
 async def published_event(nats_url: str, image_id: str, timeout_s: float = 10.0) -> Envelope:
     """The ``imagestore.image.published`` envelope of ``image_id``, read from JetStream."""
     nc = await nats.connect(nats_url)
     try:
-        sub = await nc.jetstream().subscribe(ImagePublished.SUBJECT, stream=IMAGESTORE.name,
-                                             ordered_consumer=True)
+        sub = await nc.jetstream().subscribe(
+            ImagePublished.SUBJECT, stream=IMAGESTORE.name, ordered_consumer=True
+        )
         async with asyncio.timeout(timeout_s):
             while True:
                 envelope = Envelope.model_validate_json((await sub.next_msg(timeout_s)).data)
@@ -166,9 +174,11 @@ async def test_too_large_and_multipart_are_refused_and_leave_nothing(
     assert too_large.status_code == 413
     assert "body" in fields_named(too_large)
 
-    form = await client.post("/api/v1/images", files={"file": ("img.tar.gz", b"bytes")},
-                             params={"name": unique_name(), "version": "1", "arch": "amd64",
-                                     "format": "tar.gz"})
+    form = await client.post(
+        "/api/v1/images",
+        files={"file": ("img.tar.gz", b"bytes")},
+        params={"name": unique_name(), "version": "1", "arch": "amd64", "format": "tar.gz"},
+    )
     assert form.status_code == 415
     assert list((blob_root / "uploads").iterdir()) == []
 
@@ -217,20 +227,27 @@ async def test_unknown_image_and_blob_are_404_and_bad_digest_422(
 
 async def test_list_filters_by_arch_and_channel(client: httpx.AsyncClient) -> None:
     name = unique_name()
-    for version, arch, channel in (("1", "amd64", "stable"), ("2", "arm64", "stable"),
-                                   ("3", "amd64", "testing")):
-        response = await upload(client, os.urandom(64), name=name, version=version, arch=arch,
-                                channel=channel)
+    for version, arch, channel in (
+        ("1", "amd64", "stable"),
+        ("2", "arm64", "stable"),
+        ("3", "amd64", "testing"),
+    ):
+        response = await upload(
+            client, os.urandom(64), name=name, version=version, arch=arch, channel=channel
+        )
         assert response.status_code == 201, response.text
 
     def versions(listed: httpx.Response) -> list[str]:
         return [i["version"] for i in listed.json()]
 
     assert versions(await client.get("/api/v1/images", params={"name": name})) == ["3", "2", "1"]
-    assert versions(await client.get("/api/v1/images",
-                                     params={"name": name, "arch": "amd64"})) == ["3", "1"]
-    assert versions(await client.get("/api/v1/images",
-                                     params={"name": name, "channel": "stable"})) == ["2", "1"]
+    assert versions(await client.get("/api/v1/images", params={"name": name, "arch": "amd64"})) == [
+        "3",
+        "1",
+    ]
+    assert versions(
+        await client.get("/api/v1/images", params={"name": name, "channel": "stable"})
+    ) == ["2", "1"]
     assert UUID((await client.get("/api/v1/images", params={"name": name})).json()[0]["id"])
 
 

@@ -18,9 +18,22 @@ pytestmark = pytest.mark.integration
 
 def seed(url: str, version: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "guificloud_imagestore", "seed-distro", "--url", url,
-         "--version", version, "--arch", "amd64"],
-        capture_output=True, text=True, timeout=60, check=False,
+        [
+            sys.executable,
+            "-m",
+            "guificloud_imagestore",
+            "seed-distro",
+            "--url",
+            url,
+            "--version",
+            version,
+            "--arch",
+            "amd64",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -35,8 +48,10 @@ def test_seed_distro_uploads_once(imagestore: ServiceProcess) -> None:
     assert second.returncode == 0, second.stderr
     assert "already published" in second.stdout
 
-    listed = httpx.get(f"{imagestore.url}/api/v1/images",
-                       params={"name": "guifi-community-distro", "version": version}).json()
+    listed = httpx.get(
+        f"{imagestore.url}/api/v1/images",
+        params={"name": "guifi-community-distro", "version": version},
+    ).json()
     assert len(listed) == 1
     image = listed[0]
     assert (image["arch"], image["format"], image["channel"]) == ("amd64", "tar.gz", "stable")
@@ -51,9 +66,20 @@ def test_seed_distro_uploads_once(imagestore: ServiceProcess) -> None:
 
 def test_seed_distro_fails_clearly_without_a_store() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "guificloud_imagestore", "seed-distro",
-         "--url", "http://127.0.0.1:9", "--wait", "0"],
-        capture_output=True, text=True, timeout=60, check=False,
+        [
+            sys.executable,
+            "-m",
+            "guificloud_imagestore",
+            "seed-distro",
+            "--url",
+            "http://127.0.0.1:9",
+            "--wait",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 1
     assert "not ready" in result.stderr

@@ -18,9 +18,14 @@ pytestmark = pytest.mark.unit
 
 
 def _device() -> DeviceAdded:
-    return DeviceAdded(device_id=uuid4(), node_id=uuid4(), zone_id=uuid4(), name="b",
-                       type="cloudy", hardware=Hardware(arch="amd64", cores=2, ram_mb=4096,
-                                                        disk_gb=64))
+    return DeviceAdded(
+        device_id=uuid4(),
+        node_id=uuid4(),
+        zone_id=uuid4(),
+        name="b",
+        type="cloudy",
+        hardware=Hardware(arch="amd64", cores=2, ram_mb=4096, disk_gb=64),
+    )
 
 
 def test_round_trip_through_the_wire() -> None:
@@ -54,12 +59,32 @@ def test_newer_producers_may_add_optional_fields() -> None:
     [
         (b"\xff not json", "malformed envelope"),
         (b'{"type": "registry.device.added"}', "malformed envelope"),
-        (Envelope(type="nobody.knows.me", version=1, source="x", correlation_id="c",
-                  data={}).model_dump_json().encode(), "unknown event type 'nobody.knows.me'"),
-        (Envelope(type="registry.device.added", version=9, source="x", correlation_id="c",
-                  data={}).model_dump_json().encode(), "version 9"),
-        (Envelope(type="registry.device.added", version=1, source="x", correlation_id="c",
-                  data={"device_id": "nope"}).model_dump_json().encode(), "device_id"),
+        (
+            Envelope(type="nobody.knows.me", version=1, source="x", correlation_id="c", data={})
+            .model_dump_json()
+            .encode(),
+            "unknown event type 'nobody.knows.me'",
+        ),
+        (
+            Envelope(
+                type="registry.device.added", version=9, source="x", correlation_id="c", data={}
+            )
+            .model_dump_json()
+            .encode(),
+            "version 9",
+        ),
+        (
+            Envelope(
+                type="registry.device.added",
+                version=1,
+                source="x",
+                correlation_id="c",
+                data={"device_id": "nope"},
+            )
+            .model_dump_json()
+            .encode(),
+            "device_id",
+        ),
     ],
 )
 def test_what_cannot_be_decoded_says_why(raw: bytes, reason: str) -> None:
@@ -69,8 +94,14 @@ def test_what_cannot_be_decoded_says_why(raw: bytes, reason: str) -> None:
 
 def test_every_type_is_registered_once_with_its_subject_family() -> None:
     for (type_, _version), cls in CATALOGUE.items():
-        assert type_.split(".")[0] in {"registry", "imagestore", "provisioner", "monitor",
-                                       "agent", "box"}
+        assert type_.split(".")[0] in {
+            "registry",
+            "imagestore",
+            "provisioner",
+            "monitor",
+            "agent",
+            "box",
+        }
         assert cls.SUBJECT.split(".")[0] == type_.split(".")[0]
 
 

@@ -33,8 +33,13 @@ class Parts:
     factory: object
 
     def uow(self, **kw: str) -> UnitOfWork:
-        return UnitOfWork(self.factory, self.tables, source="test",  # type: ignore[arg-type]
-                          after_commit=self.outbox.publish_committed, **kw)
+        return UnitOfWork(
+            self.factory,
+            self.tables,
+            source="test",  # type: ignore[arg-type]
+            after_commit=self.outbox.publish_committed,
+            **kw,
+        )
 
 
 @pytest_asyncio.fixture
@@ -55,8 +60,11 @@ async def parts(database_url: str, nats_url: str) -> AsyncIterator[Parts]:
 
 async def _count(parts: Parts) -> int:
     async with parts.factory() as session:  # type: ignore[operator]
-        return int((await session.execute(select(func.count()).select_from(
-            parts.tables.outbox))).scalar_one())
+        return int(
+            (
+                await session.execute(select(func.count()).select_from(parts.tables.outbox))
+            ).scalar_one()
+        )
 
 
 async def _stream_count(parts: Parts, stream: str) -> int:
@@ -102,12 +110,23 @@ async def test_consumer_retries_then_dead_letters_with_the_reason(parts: Parts) 
     async def records(event: BoxSync, uow: UnitOfWork) -> None:
         seen.append(event.generation)
 
-    sub = Subscription(stream="BOXES", durable="t-fail", handlers={BoxSync: always_fails},
-                       subjects=("box.*.sync",), max_attempts=3, backoff_s=(0.05,))
+    sub = Subscription(
+        stream="BOXES",
+        durable="t-fail",
+        handlers={BoxSync: always_fails},
+        subjects=("box.*.sync",),
+        max_attempts=3,
+        backoff_s=(0.05,),
+    )
     consumer = Consumer(parts.bus, sub, parts.uow, service="test")
-    ok = Consumer(parts.bus, Subscription(stream="BOXES", durable="t-ok",
-                                          handlers={BoxSync: records}, subjects=("box.*.sync",)),
-                  parts.uow, service="test")
+    ok = Consumer(
+        parts.bus,
+        Subscription(
+            stream="BOXES", durable="t-ok", handlers={BoxSync: records}, subjects=("box.*.sync",)
+        ),
+        parts.uow,
+        service="test",
+    )
     async with parts.uow() as uow:
         uow.emit(BoxSync(box_id=uuid4(), generation=1))
         uow.emit(BoxSync(box_id=uuid4(), generation=2))

@@ -17,15 +17,28 @@ from guificloud.events.provisioner import BoxRegistered
 
 def metrics(seq: int) -> HostMetrics:
     """Host metrics that differ from one heartbeat to the next, so the latest can be told."""
-    return HostMetrics(load1=0.5 + seq / 100, load5=0.4, load15=0.3, mem_total_mb=4096,
-                       mem_used_mb=1000 + seq, disk_total_gb=120.0, disk_used_gb=12.5,
-                       uptime_s=3600 + seq)
+    return HostMetrics(
+        load1=0.5 + seq / 100,
+        load5=0.4,
+        load15=0.3,
+        mem_total_mb=4096,
+        mem_used_mb=1000 + seq,
+        disk_total_gb=120.0,
+        disk_used_gb=12.5,
+        uptime_s=3600 + seq,
+    )
 
 
-def heartbeat(box_id: UUID, seq: int, interval_s: float,
-              sent_at: datetime | None = None) -> Heartbeat:
-    return Heartbeat(box_id=box_id, seq=seq, interval_s=interval_s,
-                     sent_at=sent_at or datetime.now(UTC), metrics=metrics(seq))
+def heartbeat(
+    box_id: UUID, seq: int, interval_s: float, sent_at: datetime | None = None
+) -> Heartbeat:
+    return Heartbeat(
+        box_id=box_id,
+        seq=seq,
+        interval_s=interval_s,
+        sent_at=sent_at or datetime.now(UTC),
+        metrics=metrics(seq),
+    )
 
 
 def heartbeat_bytes(hb: Heartbeat) -> bytes:
@@ -87,8 +100,9 @@ class HeartbeatSender:
             self._task = None
 
 
-async def publish_registered(nc: Client, event: BoxRegistered, *,
-                             msg_id: str | None = None) -> Envelope:
+async def publish_registered(
+    nc: Client, event: BoxRegistered, *, msg_id: str | None = None
+) -> Envelope:
     """Publish as the provisioner's outbox does (JetStream, ``Nats-Msg-Id``)."""
     envelope = Envelope.wrap(event, source="provisioner")
     await publish_envelope(nc, envelope, msg_id=msg_id)
@@ -97,5 +111,7 @@ async def publish_registered(nc: Client, event: BoxRegistered, *,
 
 async def publish_envelope(nc: Client, envelope: Envelope, *, msg_id: str | None = None) -> None:
     await nc.jetstream().publish(
-        BoxRegistered.SUBJECT, envelope.model_dump_json().encode(),
-        headers={MSG_ID: msg_id or str(envelope.id)})
+        BoxRegistered.SUBJECT,
+        envelope.model_dump_json().encode(),
+        headers={MSG_ID: msg_id or str(envelope.id)},
+    )

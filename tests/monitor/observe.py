@@ -18,8 +18,9 @@ from guificloud.streams import MONITOR
 T = TypeVar("T")
 
 
-async def wait_until(probe: Callable[[], Awaitable[T | None]], *, timeout_s: float = 15.0,
-                     what: str = "condition") -> T:
+async def wait_until(
+    probe: Callable[[], Awaitable[T | None]], *, timeout_s: float = 15.0, what: str = "condition"
+) -> T:
     """Poll ``probe`` until it returns something truthy; fail with the last value seen."""
     deadline = time.monotonic() + timeout_s
     last: T | None = None
@@ -70,9 +71,11 @@ async def monitor_events(nc: Client, box_id: UUID | None = None) -> list[Envelop
     return out
 
 
-async def wait_events(nc: Client, box_id: UUID, types: list[str],
-                      timeout_s: float = 15.0) -> list[Envelope]:
+async def wait_events(
+    nc: Client, box_id: UUID, types: list[str], timeout_s: float = 15.0
+) -> list[Envelope]:
     """Wait until the box's events in MONITOR are exactly ``types``, in that order."""
+
     async def probe() -> list[Envelope] | None:
         events = await monitor_events(nc, box_id)
         return events if [e.type for e in events] == types else None

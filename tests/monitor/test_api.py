@@ -36,9 +36,19 @@ async def test_unknown_box_is_404_and_malformed_input_422_naming_the_field(api: 
 
 
 async def test_empty_fleet_and_openapi(api: MonitorApi) -> None:
-    assert await api.get("/fleet") == {"online": 0, "offline": 0, "unknown": 0, "total": 0,
-                                       "zones": []}
+    assert await api.get("/fleet") == {
+        "online": 0,
+        "offline": 0,
+        "unknown": 0,
+        "total": 0,
+        "zones": [],
+    }
     assert await api.get("/boxes") == []
     paths = (await api.get("/openapi.json"))["paths"]
-    assert {"/api/v1/boxes", "/api/v1/boxes/{box_id}", "/api/v1/boxes/{box_id}/heartbeats",
-            "/api/v1/boxes/{box_id}/transitions", "/api/v1/fleet"} <= set(paths)
+    assert {
+        "/api/v1/boxes",
+        "/api/v1/boxes/{box_id}",
+        "/api/v1/boxes/{box_id}/heartbeats",
+        "/api/v1/boxes/{box_id}/transitions",
+        "/api/v1/fleet",
+    } <= set(paths)

@@ -44,8 +44,9 @@ async def test_online_offline_and_back_with_events_and_history(api: MonitorApi, 
 
     agent.start()
     await api.wait_state(box_id, "online")
-    await wait_events(nc, box_id,
-                      ["monitor.box.online", "monitor.box.offline", "monitor.box.online"])
+    await wait_events(
+        nc, box_id, ["monitor.box.online", "monitor.box.offline", "monitor.box.online"]
+    )
     await agent.stop()
 
     async def last_recorded() -> bool:
@@ -55,7 +56,10 @@ async def test_online_offline_and_back_with_events_and_history(api: MonitorApi, 
     await wait_until(last_recorded, what="the last heartbeat recorded")
     transitions = await api.get(f"/boxes/{box_id}/transitions")
     assert [(t["from_state"], t["to_state"]) for t in transitions] == [
-        ("unknown", "online"), ("online", "offline"), ("offline", "online")]
+        ("unknown", "online"),
+        ("online", "offline"),
+        ("offline", "online"),
+    ]
     moments = [datetime.fromisoformat(t["at"]) for t in transitions]
     assert moments == sorted(moments)
 

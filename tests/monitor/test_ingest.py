@@ -25,8 +25,9 @@ async def test_refused_heartbeats_are_counted_and_the_next_good_one_is_recorded(
 ) -> None:
     box_id, other_id = uuid4(), uuid4()
     subject = f"agent.{box_id}.heartbeat"
-    not_a_heartbeat = Envelope.wrap(BoxOnline(box_id=box_id, last_seen=datetime.now(UTC)),
-                                    source="intruder")
+    not_a_heartbeat = Envelope.wrap(
+        BoxOnline(box_id=box_id, last_seen=datetime.now(UTC)), source="intruder"
+    )
     bad = [
         b"\x00\xffgarbage, not even JSON",
         b'{"id": "not-a-uuid"}',
@@ -60,8 +61,10 @@ async def test_two_instances_share_the_heartbeats_and_agree_on_availability(
             await agent.burst(5)
     sent = 2 * 5 * len(agents)
 
-    async with httpx.AsyncClient(base_url=instances[0].url, timeout=10.0) as http0, \
-            httpx.AsyncClient(base_url=instances[1].url, timeout=10.0) as http1:
+    async with (
+        httpx.AsyncClient(base_url=instances[0].url, timeout=10.0) as http0,
+        httpx.AsyncClient(base_url=instances[1].url, timeout=10.0) as http1,
+    ):
         apis = [MonitorApi(http0), MonitorApi(http1)]
 
         async def all_recorded() -> bool:
@@ -80,11 +83,13 @@ async def test_two_instances_share_the_heartbeats_and_agree_on_availability(
             assert [h["seq"] for h in history] == list(range(10, 0, -1))
             transitions = await apis[0].get(f"/boxes/{agent.box_id}/transitions")
             assert [(t["from_state"], t["to_state"]) for t in transitions] == [
-                ("unknown", "online")]
+                ("unknown", "online")
+            ]
 
     async def one_online_event_per_box() -> Counter[str] | None:
-        counts = Counter(e.data["box_id"] for e in await monitor_events(nc)
-                         if e.type == "monitor.box.online")
+        counts = Counter(
+            e.data["box_id"] for e in await monitor_events(nc) if e.type == "monitor.box.online"
+        )
         return counts if len(counts) == len(agents) else None
 
     counts = await wait_until(one_online_event_per_box, what="an online event for every box")

@@ -32,8 +32,9 @@ async def provisioner_stream(nats_url: str) -> None:
 
 
 def registered(zone_id: UUID, node_id: UUID) -> BoxRegistered:
-    return BoxRegistered(box_id=uuid4(), device_id=uuid4(), node_id=node_id, zone_id=zone_id,
-                         arch="amd64")
+    return BoxRegistered(
+        box_id=uuid4(), device_id=uuid4(), node_id=node_id, zone_id=zone_id, arch="amd64"
+    )
 
 
 async def wait_listed(api: MonitorApi, count: int, **filters: Any) -> list[dict[str, Any]]:
@@ -59,7 +60,12 @@ async def test_registered_boxes_are_known_before_heartbeats_and_counted_per_zone
     box = await api.box(b1.box_id)
     assert box is not None
     assert (box["state"], box["zone_id"], box["node_id"], box["device_id"], box["arch"]) == (
-        "unknown", str(zone_b), str(node_b), str(b1.device_id), "amd64")
+        "unknown",
+        str(zone_b),
+        str(node_b),
+        str(b1.device_id),
+        "amd64",
+    )
     assert box["last_seen"] is None and box["metrics"] is None
 
     agent = HeartbeatSender(nc, a1.box_id, 5.0)
@@ -76,7 +82,9 @@ async def test_registered_boxes_are_known_before_heartbeats_and_counted_per_zone
 
     assert [b["box_id"] for b in await api.get("/boxes", state="online")] == [str(a1.box_id)]
     assert {b["box_id"] for b in await api.get("/boxes", state="unknown")} == {
-        str(a2.box_id), str(b1.box_id)}
+        str(a2.box_id),
+        str(b1.box_id),
+    }
     assert [b["box_id"] for b in await api.get("/boxes", node_id=str(node_b))] == [str(b1.box_id)]
     transitions = await api.get(f"/boxes/{a1.box_id}/transitions")
     assert [(t["from_state"], t["to_state"]) for t in transitions] == [("unknown", "online")]
@@ -93,8 +101,16 @@ async def test_a_box_heartbeating_before_registration_keeps_its_state(
     assert [(z["zone_id"], z["online"]) for z in fleet["zones"]] == [(None, 1)]
 
     zone_id, node_id = uuid4(), uuid4()
-    await publish_registered(nc, BoxRegistered(box_id=agent.box_id, device_id=agent.box_id,
-                                               node_id=node_id, zone_id=zone_id, arch="armhf"))
+    await publish_registered(
+        nc,
+        BoxRegistered(
+            box_id=agent.box_id,
+            device_id=agent.box_id,
+            node_id=node_id,
+            zone_id=zone_id,
+            arch="armhf",
+        ),
+    )
     (box,) = await wait_listed(api, 1, zone_id=str(zone_id))
     assert (box["state"], box["node_id"], box["arch"]) == ("online", str(node_id), "armhf")
 
@@ -119,11 +135,13 @@ async def test_the_same_registration_delivered_twice_has_one_effect(
     await wait_until(both_handled, what="both copies acknowledged")
     assert await api.get("/boxes") == [first]
     assert "consumer.duplicate_skipped" in monitor.tail(200)
-    db = await asyncpg.connect(make_url(database_url).set(drivername="postgresql")
-                               .render_as_string(hide_password=False))
+    db = await asyncpg.connect(
+        make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    )
     try:
         handled = await db.fetchval(
-            "SELECT count(*) FROM monitor.inbox WHERE event_id = $1", envelope.id)
+            "SELECT count(*) FROM monitor.inbox WHERE event_id = $1", envelope.id
+        )
     finally:
         await db.close()
     assert handled == 1

@@ -20,10 +20,12 @@ async def is_zero(size: Awaitable[int | None]) -> bool:
     return await size == 0
 
 
-async def test_old_history_is_trimmed_and_the_box_kept(start_monitor: StartMonitor,
-                                                       nc: Client) -> None:
-    monitor = await start_monitor(heartbeat_retention_s="1", retention_interval_s="0.2",
-                                  retention_batch="3")
+async def test_old_history_is_trimmed_and_the_box_kept(
+    start_monitor: StartMonitor, nc: Client
+) -> None:
+    monitor = await start_monitor(
+        heartbeat_retention_s="1", retention_interval_s="0.2", retention_batch="3"
+    )
     async with httpx.AsyncClient(base_url=monitor.url, timeout=10.0) as http:
         api = MonitorApi(http)
         agent = HeartbeatSender(nc, uuid4(), 60.0)

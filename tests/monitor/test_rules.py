@@ -38,24 +38,38 @@ def on_own_subject(hb: Heartbeat) -> tuple[str, bytes]:
     return hb.subject(), heartbeat_bytes(hb)
 
 
-NAN_LOAD = Heartbeat(box_id=uuid4(), seq=1, interval_s=5, sent_at=NOW,
-                     metrics=metrics(1).model_copy(update={"load1": float("nan")}))
+NAN_LOAD = Heartbeat(
+    box_id=uuid4(),
+    seq=1,
+    interval_s=5,
+    sent_at=NOW,
+    metrics=metrics(1).model_copy(update={"load1": float("nan")}),
+)
 NOT_A_HEARTBEAT = Envelope.wrap(BoxOnline(box_id=uuid4(), last_seen=NOW), source="intruder")
 
 
-@pytest.mark.parametrize(("message", "reason"), [
-    ((f"agent.{uuid4()}.heartbeat", b"\x00garbage"), "malformed envelope"),
-    ((f"agent.{uuid4()}.heartbeat", NOT_A_HEARTBEAT.model_dump_json().encode()),
-     "not a heartbeat"),
-    ((f"agent.{uuid4()}.heartbeat", heartbeat_bytes(heartbeat(uuid4(), 1, 5.0))), "published on"),
-    (on_own_subject(heartbeat(uuid4(), 1, 0.0)), "interval_s"),
-    (on_own_subject(heartbeat(uuid4(), 1, float("inf"))), "interval_s"),
-    (on_own_subject(heartbeat(uuid4(), 1, 2 * 86_400.0)), "interval_s"),
-    (on_own_subject(heartbeat(uuid4(), -1, 5.0)), "seq"),
-    (on_own_subject(NAN_LOAD), "metrics.load1"),
-])
-def test_a_bad_heartbeat_is_refused_with_its_reason(message: tuple[str, bytes],
-                                                    reason: str) -> None:
+@pytest.mark.parametrize(
+    ("message", "reason"),
+    [
+        ((f"agent.{uuid4()}.heartbeat", b"\x00garbage"), "malformed envelope"),
+        (
+            (f"agent.{uuid4()}.heartbeat", NOT_A_HEARTBEAT.model_dump_json().encode()),
+            "not a heartbeat",
+        ),
+        (
+            (f"agent.{uuid4()}.heartbeat", heartbeat_bytes(heartbeat(uuid4(), 1, 5.0))),
+            "published on",
+        ),
+        (on_own_subject(heartbeat(uuid4(), 1, 0.0)), "interval_s"),
+        (on_own_subject(heartbeat(uuid4(), 1, float("inf"))), "interval_s"),
+        (on_own_subject(heartbeat(uuid4(), 1, 2 * 86_400.0)), "interval_s"),
+        (on_own_subject(heartbeat(uuid4(), -1, 5.0)), "seq"),
+        (on_own_subject(NAN_LOAD), "metrics.load1"),
+    ],
+)
+def test_a_bad_heartbeat_is_refused_with_its_reason(
+    message: tuple[str, bytes], reason: str
+) -> None:
     with pytest.raises(PermanentFailure, match=reason):
         parse(*message, NOW)
 
@@ -79,14 +93,18 @@ def test_a_heartbeat_supersedes_the_recorded_one_when_it_is_later() -> None:
     assert supersedes(received(clock_back), row)
     both_back = heartbeat(box_id, 1, 5.0, NOW - timedelta(days=1))
     assert supersedes(received(both_back, NOW + timedelta(seconds=6)), row)
-    assert supersedes(received(older), SimpleNamespace(sent_at=None, seq=None, last_seen=None,
-                                                       interval_s=None))
+    assert supersedes(
+        received(older), SimpleNamespace(sent_at=None, seq=None, last_seen=None, interval_s=None)
+    )
 
 
 def test_the_last_heartbeat_of_each_box_in_a_batch_wins() -> None:
     a, b = uuid4(), uuid4()
-    batch = [received(heartbeat(a, 1, 5.0)), received(heartbeat(b, 1, 5.0)),
-             received(heartbeat(a, 2, 5.0))]
+    batch = [
+        received(heartbeat(a, 1, 5.0)),
+        received(heartbeat(b, 1, 5.0)),
+        received(heartbeat(a, 2, 5.0)),
+    ]
     latest = latest_per_box(batch)
     assert {k: v.heartbeat.seq for k, v in latest.items()} == {a: 2, b: 1}
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
-from typing import Any
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import httpx
@@ -27,13 +26,21 @@ ADMIN = "provisioner-test-admin-token"
 
 
 @pytest_asyncio.fixture
-async def provisioner(database_url: str, nats_url: str, tmp_path: Path
-                      ) -> AsyncIterator[tuple[httpx.AsyncClient, Bus]]:
+async def provisioner(
+    database_url: str, nats_url: str, tmp_path: Path
+) -> AsyncIterator[tuple[httpx.AsyncClient, Bus]]:
     bus = await Bus.connect(nats_url, name="test")
     await bus.declare((REGISTRY, IMAGESTORE))
-    proc = ServiceProcess("guificloud_provisioner", log_dir=tmp_path, env={
-        "GUIFICLOUD_DATABASE_URL": database_url, "GUIFICLOUD_NATS_URL": nats_url,
-        "GUIFICLOUD_ADMIN_TOKEN": ADMIN, "GUIFICLOUD_IMAGESTORE_URL": "http://images.example:8104"})
+    proc = ServiceProcess(
+        "guificloud_provisioner",
+        log_dir=tmp_path,
+        env={
+            "GUIFICLOUD_DATABASE_URL": database_url,
+            "GUIFICLOUD_NATS_URL": nats_url,
+            "GUIFICLOUD_ADMIN_TOKEN": ADMIN,
+            "GUIFICLOUD_IMAGESTORE_URL": "http://images.example:8104",
+        },
+    )
     proc.start()
     try:
         async with httpx.AsyncClient(base_url=proc.url, timeout=10) as client:
@@ -58,22 +65,30 @@ async def _wait(client: httpx.AsyncClient, path: str, check: Callable[[Any], boo
 
 
 def _device(kind: str = "cloudy") -> DeviceAdded:
-    return DeviceAdded(device_id=uuid4(), node_id=uuid4(), zone_id=uuid4(), name="box", type=kind,
-                       hardware=Hardware(arch="amd64", cores=2, ram_mb=4096, disk_gb=64))
+    return DeviceAdded(
+        device_id=uuid4(),
+        node_id=uuid4(),
+        zone_id=uuid4(),
+        name="box",
+        type=kind,
+        hardware=Hardware(arch="amd64", cores=2, ram_mb=4096, disk_gb=64),
+    )
 
 
 async def test_cloud_device_becomes_configured_box_with_credentials(provisioner) -> None:  # type: ignore[no-untyped-def]
     client, bus = provisioner
     event = _device()
     await _publish(bus, event)
-    box = await _wait(client, f"/api/v1/boxes/{event.device_id}",
-                      lambda b: b["state"] == "configured")
+    box = await _wait(
+        client, f"/api/v1/boxes/{event.device_id}", lambda b: b["state"] == "configured"
+    )
     assert box["desired_distro"] is None and box["cores"] == 2
 
     box_path = f"/api/v1/boxes/{event.device_id}"
     assert (await client.get(f"{box_path}/config")).status_code == 401
-    config = (await client.get(f"{box_path}/config",
-                               headers={"Authorization": f"Bearer {ADMIN}"})).json()
+    config = (
+        await client.get(f"{box_path}/config", headers={"Authorization": f"Bearer {ADMIN}"})
+    ).json()
     assert config["box_id"] == str(event.device_id) and len(config["token"]) >= 32
 
     assert (await client.get(f"{box_path}/desired")).status_code == 401
@@ -81,14 +96,29 @@ async def test_cloud_device_becomes_configured_box_with_credentials(provisioner)
     assert wrong.status_code == 401 and "token" in wrong.json()["detail"]
     auth = {"Authorization": f"Bearer {config['token']}"}
     desired = (await client.get(f"{box_path}/desired", headers=auth)).json()
-    assert desired == {"box_id": str(event.device_id), "generation": 0, "distro": None,
-                       "heartbeat_interval_s": 5.0}
+    assert desired == {
+        "box_id": str(event.device_id),
+        "generation": 0,
+        "distro": None,
+        "heartbeat_interval_s": 5.0,
+    }
 
     digest = "sha256:" + "ab" * 32
-    await _publish(bus, ImagePublished(
-        image_id=uuid4(), name="guifi-community-distro", version="1.0.0", arch="amd64",
-        format="tar.gz", channel="stable", digest=digest, size=123,
-        url=f"/api/v1/blobs/{digest}", published_at=datetime.now(UTC)))
+    await _publish(
+        bus,
+        ImagePublished(
+            image_id=uuid4(),
+            name="guifi-community-distro",
+            version="1.0.0",
+            arch="amd64",
+            format="tar.gz",
+            channel="stable",
+            digest=digest,
+            size=123,
+            url=f"/api/v1/blobs/{digest}",
+            published_at=datetime.now(UTC),
+        ),
+    )
     box = await _wait(client, box_path, lambda b: b["desired_distro"] is not None)
     desired = (await client.get(f"{box_path}/desired", headers=auth)).json()
     assert desired["generation"] == 1
@@ -105,10 +135,21 @@ async def test_other_devices_and_other_images_are_left_alone(provisioner) -> Non
     await _wait(client, f"/api/v1/boxes/{cloud.device_id}", lambda b: True)
     assert (await client.get(f"/api/v1/boxes/{radio.device_id}")).status_code == 404
     digest = "sha256:" + "cd" * 32
-    await _publish(bus, ImagePublished(
-        image_id=uuid4(), name="some-app", version="1", arch="amd64", format="tar",
-        channel="stable", digest=digest, size=1, url=f"/api/v1/blobs/{digest}",
-        published_at=datetime.now(UTC)))
+    await _publish(
+        bus,
+        ImagePublished(
+            image_id=uuid4(),
+            name="some-app",
+            version="1",
+            arch="amd64",
+            format="tar",
+            channel="stable",
+            digest=digest,
+            size=1,
+            url=f"/api/v1/blobs/{digest}",
+            published_at=datetime.now(UTC),
+        ),
+    )
     await _wait(client, "/api/v1/distros", lambda d: len(d) == 1)
     box = (await client.get(f"/api/v1/boxes/{cloud.device_id}")).json()
     assert box["desired_distro"] is None

@@ -16,9 +16,11 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def registry(database_url: str, nats_url: str, tmp_path: Path) -> Iterator[httpx.Client]:
-    proc = ServiceProcess("guificloud_registry", log_dir=tmp_path,
-                          env={"GUIFICLOUD_DATABASE_URL": database_url,
-                               "GUIFICLOUD_NATS_URL": nats_url})
+    proc = ServiceProcess(
+        "guificloud_registry",
+        log_dir=tmp_path,
+        env={"GUIFICLOUD_DATABASE_URL": database_url, "GUIFICLOUD_NATS_URL": nats_url},
+    )
     proc.start()
     try:
         with httpx.Client(base_url=proc.url, timeout=10) as client:
@@ -41,19 +43,32 @@ def _field_error(response: httpx.Response, field: str) -> str:
 
 def test_three_steps(registry: httpx.Client) -> None:
     zone = _zone(registry)
-    node = registry.post("/api/v1/nodes", json={"name": "VicBarriOsona", "zone_id": zone,
-                                                "latitude": 41.9301234, "longitude": 2.2545678})
+    node = registry.post(
+        "/api/v1/nodes",
+        json={
+            "name": "VicBarriOsona",
+            "zone_id": zone,
+            "latitude": 41.9301234,
+            "longitude": 2.2545678,
+        },
+    )
     assert node.status_code == 201
     node_id = node.json()["id"]
     assert node.json()["latitude"] == 41.930123
 
-    moved = registry.put(f"/api/v1/nodes/{node_id}/location",
-                         json={"latitude": 41.95, "longitude": 2.26})
+    moved = registry.put(
+        f"/api/v1/nodes/{node_id}/location", json={"latitude": 41.95, "longitude": 2.26}
+    )
     assert moved.status_code == 200 and moved.json()["latitude"] == 41.95
 
-    device = registry.post(f"/api/v1/nodes/{node_id}/devices", json={
-        "name": "box", "type": "confine",
-        "hardware": {"arch": "amd64", "cores": 2, "ram_mb": 4096, "disk_gb": 120}})
+    device = registry.post(
+        f"/api/v1/nodes/{node_id}/devices",
+        json={
+            "name": "box",
+            "type": "confine",
+            "hardware": {"arch": "amd64", "cores": 2, "ram_mb": 4096, "disk_gb": 120},
+        },
+    )
     assert device.status_code == 201
     listed = registry.get(f"/api/v1/nodes/{node_id}/devices").json()
     assert [d["id"] for d in listed] == [device.json()["id"]]
@@ -64,18 +79,31 @@ def test_bad_input_names_the_field(registry: httpx.Client) -> None:
     zone = _zone(registry)
     node = {"name": "n", "zone_id": zone, "latitude": 41.9, "longitude": 2.2}
     assert "less than or equal to 90" in _field_error(
-        registry.post("/api/v1/nodes", json={**node, "latitude": 91}), "latitude")
+        registry.post("/api/v1/nodes", json={**node, "latitude": 91}), "latitude"
+    )
     _field_error(registry.post("/api/v1/nodes", json={**node, "longitude": -181}), "longitude")
     assert "unknown zone" in _field_error(
-        registry.post("/api/v1/nodes", json={**node, "zone_id": str(uuid4())}), "zone_id")
+        registry.post("/api/v1/nodes", json={**node, "zone_id": str(uuid4())}), "zone_id"
+    )
     node_id = registry.post("/api/v1/nodes", json=node).json()["id"]
     devices = f"/api/v1/nodes/{node_id}/devices"
     assert "unknown device type" in _field_error(
-        registry.post(devices, json={"name": "d", "type": "toaster"}), "type")
+        registry.post(devices, json={"name": "d", "type": "toaster"}), "type"
+    )
     assert "hardware" in _field_error(
-        registry.post(devices, json={"name": "d", "type": "cloudy"}), "hardware")
-    _field_error(registry.post(devices, json={"name": "d", "type": "cloudy", "hardware": {
-        "arch": "sparc", "cores": 2, "ram_mb": 4096, "disk_gb": 10}}), "arch")
+        registry.post(devices, json={"name": "d", "type": "cloudy"}), "hardware"
+    )
+    _field_error(
+        registry.post(
+            devices,
+            json={
+                "name": "d",
+                "type": "cloudy",
+                "hardware": {"arch": "sparc", "cores": 2, "ram_mb": 4096, "disk_gb": 10},
+            },
+        ),
+        "arch",
+    )
     assert registry.post(devices, json={"name": "d", "type": "radio"}).status_code == 201
 
 
@@ -84,7 +112,9 @@ def test_unknown_ids_are_404(registry: httpx.Client) -> None:
     assert registry.get(f"/api/v1/nodes/{missing}").status_code == 404
     assert registry.get(f"/api/v1/zones/{missing}").status_code == 404
     assert registry.get(f"/api/v1/devices/{missing}").status_code == 404
-    response = registry.post(f"/api/v1/nodes/{missing}/devices", json={"name": "d", "type": "radio"})
+    response = registry.post(
+        f"/api/v1/nodes/{missing}/devices", json={"name": "d", "type": "radio"}
+    )
     assert response.status_code == 404
     assert "not found" in response.json()["detail"]
     assert registry.get("/api/v1/nodes/not-a-uuid").status_code == 422

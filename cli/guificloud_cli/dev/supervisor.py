@@ -44,8 +44,11 @@ class Supervisor:
 
     async def _spawn(self, child: Managed) -> None:
         child.process = await asyncio.create_subprocess_exec(
-            *child.argv, env=dict(child.env), stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            *child.argv,
+            env=dict(child.env),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,
         )
         child.started_at = time.monotonic()
@@ -70,15 +73,19 @@ class Supervisor:
             if self.stopping:
                 return
             if not child.restart:
-                self.view.say(f"{child.name} exited with code {code}",
-                              style="yellow" if code == 0 else "bold red")
+                self.view.say(
+                    f"{child.name} exited with code {code}",
+                    style="yellow" if code == 0 else "bold red",
+                )
                 return
             if time.monotonic() - child.started_at > HEALTHY_AFTER_S:
                 backoff = 1.0
             child.restarts += 1
             self.view.say(
                 f"{child.name} exited with code {code}; restarting in {backoff:.0f}s "
-                f"(restart #{child.restarts})", style="bold red")
+                f"(restart #{child.restarts})",
+                style="bold red",
+            )
             await asyncio.sleep(backoff)
             if self.stopping:
                 return

@@ -58,12 +58,19 @@ async def wait_ready(url: str, *, timeout_s: float = 90.0) -> None:
 
 
 def _check_ports(opts: DevOptions) -> None:
-    taken = [f"{name} {port}" for name, port in
-             [*opts.ports.items(), ("nats", opts.nats_port), ("postgres", opts.postgres_port)]
-             if port_in_use(port)]
+    taken = [
+        f"{name} {port}"
+        for name, port in [
+            *opts.ports.items(),
+            ("nats", opts.nats_port),
+            ("postgres", opts.postgres_port),
+        ]
+        if port_in_use(port)
+    ]
     if taken:
         raise SystemExit(
-            "ports already in use: " + ", ".join(taken)
+            "ports already in use: "
+            + ", ".join(taken)
             + " (another guificloud dev running? choose others with the --*-port flags)"
         )
 
@@ -90,8 +97,14 @@ async def run(opts: DevOptions, console: Console) -> int:
         view.say("stopped", style="green")
 
 
-async def _run_services(opts: DevOptions, data_dir: Path, pg: PostgresServer, nats: NatsServer,
-                        view: LogView, console: Console) -> int:
+async def _run_services(
+    opts: DevOptions,
+    data_dir: Path,
+    pg: PostgresServer,
+    nats: NatsServer,
+    view: LogView,
+    console: Console,
+) -> int:
     token = admin_token(data_dir)
     urls = {name: f"http://127.0.0.1:{port}" for name, port in opts.ports.items()}
     env = {
@@ -114,29 +127,62 @@ async def _run_services(opts: DevOptions, data_dir: Path, pg: PostgresServer, na
     supervisor = Supervisor(view)
     try:
         for name in SERVICES:
-            argv = [sys.executable, "-m", f"guificloud_{name}", "serve",
-                    "--port", str(opts.ports[name])]
+            argv = [
+                sys.executable,
+                "-m",
+                f"guificloud_{name}",
+                "serve",
+                "--port",
+                str(opts.ports[name]),
+            ]
             await supervisor.start(Managed(name=name, argv=argv, env=env))
         ready = asyncio.gather(*(wait_ready(u) for u in urls.values()))
         waiter = asyncio.create_task(stop.wait())
-        done, _ = await asyncio.wait([asyncio.ensure_future(ready), waiter],
-                                     return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(
+            [asyncio.ensure_future(ready), waiter], return_when=asyncio.FIRST_COMPLETED
+        )
         if stop.is_set():
             return 130
         _print_endpoints(console, urls, nats.url, pg.url(DATABASE), data_dir)
         if opts.seed:
-            await supervisor.start(Managed(
-                name="seed", restart=False, env=env,
-                argv=[sys.executable, "-m", "guificloud_imagestore", "seed-distro",
-                      "--url", urls["imagestore"]]))
+            await supervisor.start(
+                Managed(
+                    name="seed",
+                    restart=False,
+                    env=env,
+                    argv=[
+                        sys.executable,
+                        "-m",
+                        "guificloud_imagestore",
+                        "seed-distro",
+                        "--url",
+                        urls["imagestore"],
+                    ],
+                )
+            )
         if opts.boxes:
-            await supervisor.start(Managed(
-                name="boxes", env=env,
-                argv=[sys.executable, "-m", "guificloud_agent", "sim", "--boxes", str(opts.boxes),
-                      "--registry-url", urls["registry"],
-                      "--provisioner-url", urls["provisioner"],
-                      "--admin-token", token,
-                      "--cache-dir", str(data_dir / "boxes")]))
+            await supervisor.start(
+                Managed(
+                    name="boxes",
+                    env=env,
+                    argv=[
+                        sys.executable,
+                        "-m",
+                        "guificloud_agent",
+                        "sim",
+                        "--boxes",
+                        str(opts.boxes),
+                        "--registry-url",
+                        urls["registry"],
+                        "--provisioner-url",
+                        urls["provisioner"],
+                        "--admin-token",
+                        token,
+                        "--cache-dir",
+                        str(data_dir / "boxes"),
+                    ],
+                )
+            )
         view.say("running; Ctrl-C stops everything", style="green")
         await stop.wait()
         return 0
@@ -145,8 +191,9 @@ async def _run_services(opts: DevOptions, data_dir: Path, pg: PostgresServer, na
         await supervisor.stop_all()
 
 
-def _print_endpoints(console: Console, urls: dict[str, str], nats_url: str, db_url: str,
-                     data_dir: Path) -> None:
+def _print_endpoints(
+    console: Console, urls: dict[str, str], nats_url: str, db_url: str, data_dir: Path
+) -> None:
     table = Table(title="guifi-cloud is up", show_lines=False)
     table.add_column("part")
     table.add_column("listens on")

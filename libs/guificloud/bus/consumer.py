@@ -97,8 +97,12 @@ class Consumer:
                 continue
             except Exception as exc:  # noqa: BLE001 - NATS away or stream not declared yet
                 if failures % 20 == 0:
-                    log.warning("consumer.unavailable", durable=self._sub.durable,
-                                stream=self._sub.stream, error=str(exc))
+                    log.warning(
+                        "consumer.unavailable",
+                        durable=self._sub.durable,
+                        stream=self._sub.stream,
+                        error=str(exc),
+                    )
                 failures += 1
                 psub = None
                 await asyncio.sleep(min(0.25 * failures, 2.0))
@@ -120,7 +124,9 @@ class Consumer:
             await self._dead_letter(msg, f"no handler for {envelope.type} v{envelope.version}")
             return
         with bound_contextvars(
-            correlation_id=envelope.correlation_id, event_type=envelope.type, event_id=str(envelope.id)
+            correlation_id=envelope.correlation_id,
+            event_type=envelope.type,
+            event_id=str(envelope.id),
         ):
             try:
                 async with self._uow_factory(
@@ -146,8 +152,13 @@ class Consumer:
             await self._dead_letter(msg, f"failed {attempt} times, last: {reason}")
             return
         delay = self._sub.backoff_s[min(attempt - 1, len(self._sub.backoff_s) - 1)]
-        log.warning("consumer.retry", durable=self._sub.durable, attempt=attempt, delay_s=delay,
-                    error=reason)
+        log.warning(
+            "consumer.retry",
+            durable=self._sub.durable,
+            attempt=attempt,
+            delay_s=delay,
+            error=reason,
+        )
         await msg.nak(delay=delay)
 
     async def _dead_letter(self, msg: Msg, reason: str) -> None:
@@ -170,5 +181,6 @@ class Consumer:
             log.error("consumer.dead_letter_failed", error=str(exc))
             await msg.nak(delay=1.0)
             return
-        log.warning("consumer.dead_lettered", durable=self._sub.durable, subject=msg.subject,
-                    reason=reason)
+        log.warning(
+            "consumer.dead_lettered", durable=self._sub.durable, subject=msg.subject, reason=reason
+        )

@@ -38,10 +38,14 @@ class NatsServer:
         return [
             str(nats_server_binary()),
             "--jetstream",
-            "--store_dir", str(self.store_dir),
-            "--addr", self.host,
-            "--port", str(self.port),
-            "--server_name", "guificloud-dev",
+            "--store_dir",
+            str(self.store_dir),
+            "--addr",
+            self.host,
+            "--port",
+            str(self.port),
+            "--server_name",
+            "guificloud-dev",
         ]
 
     def start(self, *, log_file: Path | None = None) -> None:

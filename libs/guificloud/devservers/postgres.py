@@ -33,8 +33,16 @@ def _ensure_system_user() -> pwd.struct_passwd:
         return pwd.getpwnam(SYSTEM_USER)
     except KeyError:
         subprocess.run(
-            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SYSTEM_USER],
-            check=True, capture_output=True,
+            [
+                "useradd",
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                SYSTEM_USER,
+            ],
+            check=True,
+            capture_output=True,
         )
         return pwd.getpwnam(SYSTEM_USER)
 
@@ -72,9 +80,19 @@ class PostgresServer:
             _open_path_for(self.data_dir)
             os.chown(self.data_dir, self._user.pw_uid, self._user.pw_gid)
         subprocess.run(
-            [str(postgres_bin() / "initdb"), "-D", str(pgdata), "-U", "postgres",
-             "--auth=trust", "--encoding=UTF8", "--no-instructions"],
-            check=True, capture_output=True, **self._run_kwargs(),  # type: ignore[arg-type]
+            [
+                str(postgres_bin() / "initdb"),
+                "-D",
+                str(pgdata),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--no-instructions",
+            ],
+            check=True,
+            capture_output=True,
+            **self._run_kwargs(),  # type: ignore[arg-type]
         )
 
     def start(self, *, log_file: Path | None = None, fsync: bool = True) -> None:
@@ -84,16 +102,32 @@ class PostgresServer:
         if stale.exists() and not _pid_alive(stale):
             stale.unlink()
         args = [
-            str(postgres_bin() / "postgres"), "-D", str(pgdata),
-            "-h", self.host, "-p", str(self.port), "-k", str(self.data_dir),
-            "-c", "max_connections=300", "-c", "shared_buffers=128MB",
-            "-c", f"fsync={'on' if fsync else 'off'}",
-            "-c", f"synchronous_commit={'on' if fsync else 'off'}",
-            "-c", f"full_page_writes={'on' if fsync else 'off'}",
+            str(postgres_bin() / "postgres"),
+            "-D",
+            str(pgdata),
+            "-h",
+            self.host,
+            "-p",
+            str(self.port),
+            "-k",
+            str(self.data_dir),
+            "-c",
+            "max_connections=300",
+            "-c",
+            "shared_buffers=128MB",
+            "-c",
+            f"fsync={'on' if fsync else 'off'}",
+            "-c",
+            f"synchronous_commit={'on' if fsync else 'off'}",
+            "-c",
+            f"full_page_writes={'on' if fsync else 'off'}",
         ]
         out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
-            args, stdout=out, stderr=subprocess.STDOUT, **self._run_kwargs()  # type: ignore[arg-type]
+            args,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            **self._run_kwargs(),  # type: ignore[arg-type]
         )
         try:
             wait_for_port(self.port, host=self.host, timeout_s=30)
@@ -106,8 +140,16 @@ class PostgresServer:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             ready = subprocess.run(
-                [str(postgres_bin() / "pg_isready"), "-h", self.host, "-p", str(self.port),
-                 "-U", "postgres"], capture_output=True,
+                [
+                    str(postgres_bin() / "pg_isready"),
+                    "-h",
+                    self.host,
+                    "-p",
+                    str(self.port),
+                    "-U",
+                    "postgres",
+                ],
+                capture_output=True,
             )
             if ready.returncode == 0:
                 return
@@ -116,11 +158,23 @@ class PostgresServer:
 
     def create_database(self, name: str) -> None:
         """Create ``name`` unless it exists."""
-        psql = [str(postgres_bin() / "psql"), "-h", self.host, "-p", str(self.port),
-                "-U", "postgres", "-d", "postgres", "-tAc"]
+        psql = [
+            str(postgres_bin() / "psql"),
+            "-h",
+            self.host,
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-tAc",
+        ]
         exists = subprocess.run(
             [*psql, f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
-            check=True, capture_output=True, text=True,
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout.strip()
         if not exists:
             subprocess.run([*psql, f'CREATE DATABASE "{name}"'], check=True, capture_output=True)

@@ -47,17 +47,21 @@ def asyncapi_document() -> dict[str, Any]:
             "payload": {
                 "allOf": [
                     {"$ref": "#/components/schemas/Envelope"},
-                    {"type": "object", "properties": {
-                        "type": {"const": type_}, "version": {"const": version},
-                        "data": cls.model_json_schema()}},
+                    {
+                        "type": "object",
+                        "properties": {
+                            "type": {"const": type_},
+                            "version": {"const": version},
+                            "data": cls.model_json_schema(),
+                        },
+                    },
                 ]
             },
         }
         channel: dict[str, Any] = {
             "address": _channel_address(cls.SUBJECT),
             "messages": {key: {"$ref": f"#/components/messages/{key}"}},
-            "description": (f"JetStream stream {stream}" if stream
-                            else "core NATS, not stored"),
+            "description": (f"JetStream stream {stream}" if stream else "core NATS, not stored"),
         }
         if "{box_id}" in cls.SUBJECT:
             channel["parameters"] = {"boxId": {"description": "the box's id (its device id)"}}

@@ -13,8 +13,20 @@ NodeStatus = Literal["Planned", "Reserved", "Building", "Testing", "Working", "I
 
 # Guifi.net's own device types (the "Add device" list of the Guifi web).
 DEVICE_TYPES: frozenset[str] = frozenset(
-    {"radio", "server", "nat", "adsl", "cam", "phone", "generic", "ups", "switch",
-     "rocketdock", "cloudy", "confine"}
+    {
+        "radio",
+        "server",
+        "nat",
+        "adsl",
+        "cam",
+        "phone",
+        "generic",
+        "ups",
+        "switch",
+        "rocketdock",
+        "cloudy",
+        "confine",
+    }
 )
 # The types that are cloud resources: "confine" is the Confine/Clommunity box, "cloudy" the
 # Cloudy distribution box. A device of these types is onboarded as a cloud box.

@@ -38,9 +38,11 @@ async def database_url(servers: Servers) -> AsyncIterator[str]:
         await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
-    yield make_url(servers.admin_database_url).set(
-        drivername="postgresql+asyncpg", database=name
-    ).render_as_string(hide_password=False)
+    yield (
+        make_url(servers.admin_database_url)
+        .set(drivername="postgresql+asyncpg", database=name)
+        .render_as_string(hide_password=False)
+    )
     admin = await asyncpg.connect(_plain(servers.admin_database_url))
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

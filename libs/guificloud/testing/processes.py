@@ -42,7 +42,9 @@ class ServiceProcess:
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
             [sys.executable, "-m", self.module, "serve", "--port", str(self.port)],
-            env=self.env, stdout=out, stderr=subprocess.STDOUT,
+            env=self.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
         if wait:
             self.wait_ready(timeout_s)
@@ -53,7 +55,9 @@ class ServiceProcess:
         last = "no answer"
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(f"{self.module} exited with {self.process.returncode}: {self.tail()}")
+                raise RuntimeError(
+                    f"{self.module} exited with {self.process.returncode}: {self.tail()}"
+                )
             try:
                 r = httpx.get(f"{self.url}/readyz", timeout=1.0)
                 if r.status_code == 200:

@@ -42,9 +42,16 @@ def _containers() -> Iterator[Servers]:
     from testcontainers.core.container import DockerContainer  # type: ignore[import-untyped]
     from testcontainers.postgres import PostgresContainer  # type: ignore[import-untyped]
 
-    with PostgresContainer("postgres:16", username="postgres", password="postgres",
-                           dbname="postgres", driver="asyncpg") as pg, \
-            DockerContainer("nats:2.10").with_command("-js").with_exposed_ports(4222) as nats:
+    with (
+        PostgresContainer(
+            "postgres:16",
+            username="postgres",
+            password="postgres",
+            dbname="postgres",
+            driver="asyncpg",
+        ) as pg,
+        DockerContainer("nats:2.10").with_command("-js").with_exposed_ports(4222) as nats,
+    ):
         url = f"nats://{nats.get_container_host_ip()}:{nats.get_exposed_port(4222)}"
         yield Servers(nats_url=url, admin_database_url=pg.get_connection_url(), origin="docker")
 
@@ -57,7 +64,9 @@ def _embedded(root: Path) -> Iterator[Servers]:
     try:
         nats.start(log_file=root / "nats.log")
         try:
-            yield Servers(nats_url=nats.url, admin_database_url=pg.url("postgres"), origin="embedded")
+            yield Servers(
+                nats_url=nats.url, admin_database_url=pg.url("postgres"), origin="embedded"
+            )
         finally:
             nats.stop()
     finally:

@@ -41,22 +41,33 @@ def image_out(image: Image, request: Request) -> ImageOut:
     """The image as JSON, with its blob's URL both relative and as this request reached us."""
     url = blob_url(image.digest)
     return ImageOut(
-        id=image.id, name=image.name, version=image.version, arch=image.arch,
-        format=image.format, channel=image.channel, digest=image.digest, size=image.size,
-        state=image.state, created_at=image.created_at, published_at=image.published_at,
-        url=url, download_url=str(request.base_url).rstrip("/") + url,
+        id=image.id,
+        name=image.name,
+        version=image.version,
+        arch=image.arch,
+        format=image.format,
+        channel=image.channel,
+        digest=image.digest,
+        size=image.size,
+        state=image.state,
+        created_at=image.created_at,
+        published_at=image.published_at,
+        url=url,
+        download_url=str(request.base_url).rstrip("/") + url,
     )
 
 
-@router.post("/images", status_code=201, response_model=ImageOut, tags=["images"],
-             openapi_extra=UPLOAD_BODY)
+@router.post(
+    "/images", status_code=201, response_model=ImageOut, tags=["images"], openapi_extra=UPLOAD_BODY
+)
 async def upload_image(
     request: Request,
     runtime: RuntimeDep,
     blobs: BlobsDep,
     meta: Annotated[ImageMeta, Query()],
-    digest: Annotated[str | None, Query(pattern=DIGEST_PATTERN,
-                                        description="sha256 the body must hash to")] = None,
+    digest: Annotated[
+        str | None, Query(pattern=DIGEST_PATTERN, description="sha256 the body must hash to")
+    ] = None,
 ) -> ImageOut:
     """Publish a new image version from the raw bytes of the request body.
 
@@ -64,15 +75,19 @@ async def upload_image(
     (name, version, arch) twice is refused with 409: a published version is immutable.
     No transaction stays open during the transfer: one checks before, one records after."""
     if request.headers.get("content-type", "").startswith("multipart/"):
-        raise UnsupportedMedia("send the image's bytes as the body (application/octet-stream), "
-                               "not as a multipart form", field="body")
+        raise UnsupportedMedia(
+            "send the image's bytes as the body (application/octet-stream), "
+            "not as a multipart form",
+            field="body",
+        )
     async with runtime.uow() as uow:
         await commands.ensure_unpublished(uow, meta)
     settings = runtime.settings
     assert isinstance(settings, ImagestoreSettings)
     try:
-        blob = await blobs.store(request.stream(), expected=digest,
-                                 max_bytes=settings.max_image_bytes)
+        blob = await blobs.store(
+            request.stream(), expected=digest, max_bytes=settings.max_image_bytes
+        )
     except ClientDisconnect as exc:
         log.warning("image.upload_interrupted", name=meta.name, version=meta.version)
         raise InvalidInput("the upload was interrupted", field="body") from exc
@@ -92,8 +107,9 @@ async def list_images(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[ImageOut]:
     """Images, newest first."""
-    images = await commands.list_images(uow, name=name, version=version, channel=channel,
-                                        arch=arch, limit=limit)
+    images = await commands.list_images(
+        uow, name=name, version=version, channel=channel, arch=arch, limit=limit
+    )
     return [image_out(image, request) for image in images]
 
 

@@ -17,9 +17,11 @@ ARCHES = get_args(Arch)
 def add_seed_command(app: typer.Typer) -> typer.Typer:
     @app.command("seed-distro")
     def seed_distro_cmd(
-        url: str = typer.Option(f"http://127.0.0.1:{DEFAULT_PORTS['imagestore']}",
-                                envvar="GUIFICLOUD_IMAGESTORE_URL",
-                                help="The running image store."),
+        url: str = typer.Option(
+            f"http://127.0.0.1:{DEFAULT_PORTS['imagestore']}",
+            envvar="GUIFICLOUD_IMAGESTORE_URL",
+            help="The running image store.",
+        ),
         version: str = typer.Option("1.0.0", help="Distro version to publish."),
         arch: str = typer.Option("amd64", help=f"One of {', '.join(ARCHES)}."),
         channel: str = typer.Option("stable", help="Channel to publish on."),
@@ -35,7 +37,9 @@ def add_seed_command(app: typer.Typer) -> typer.Typer:
             raise typer.Exit(1) from exc
         image = seeded.image
         what = "published" if seeded.created else "already published, left as it is"
-        typer.echo(f"{DISTRO_NAME} {version} ({arch}) {what}: "
-                   f"id={image['id']} digest={image['digest']} size={image['size']}")
+        typer.echo(
+            f"{DISTRO_NAME} {version} ({arch}) {what}: "
+            f"id={image['id']} digest={image['digest']} size={image['size']}"
+        )
 
     return app

@@ -37,21 +37,48 @@ async def publish_image(uow: UnitOfWork, meta: ImageMeta, blob: Blob) -> Image:
     the store does not know every address it is reached by; readers prefix their own."""
     await ensure_unpublished(uow, meta)
     now = datetime.now(UTC)
-    image = Image(id=uuid4(), name=meta.name, version=meta.version, arch=meta.arch,
-                  format=meta.format, channel=meta.channel, digest=blob.digest, size=blob.size,
-                  state="active", created_at=now, published_at=now)
+    image = Image(
+        id=uuid4(),
+        name=meta.name,
+        version=meta.version,
+        arch=meta.arch,
+        format=meta.format,
+        channel=meta.channel,
+        digest=blob.digest,
+        size=blob.size,
+        state="active",
+        created_at=now,
+        published_at=now,
+    )
     uow.session.add(image)
     try:
         await uow.session.flush()
     except IntegrityError as exc:
         raise _already_published(meta, None) from exc
-    uow.emit(ImagePublished(image_id=image.id, name=image.name, version=image.version,
-                            arch=image.arch, format=image.format, channel=image.channel,
-                            digest=image.digest, size=image.size, url=blob_url(image.digest),
-                            published_at=now))
+    uow.emit(
+        ImagePublished(
+            image_id=image.id,
+            name=image.name,
+            version=image.version,
+            arch=image.arch,
+            format=image.format,
+            channel=image.channel,
+            digest=image.digest,
+            size=image.size,
+            url=blob_url(image.digest),
+            published_at=now,
+        )
+    )
     await uow.commit()
-    log.info("image.published", image_id=str(image.id), name=image.name, version=image.version,
-             arch=image.arch, digest=image.digest, size=image.size)
+    log.info(
+        "image.published",
+        image_id=str(image.id),
+        name=image.name,
+        version=image.version,
+        arch=image.arch,
+        digest=image.digest,
+        size=image.size,
+    )
     return image
 
 
@@ -73,8 +100,12 @@ async def list_images(
 ) -> list[Image]:
     """Newest first."""
     stmt = select(Image).order_by(Image.published_at.desc(), Image.created_at.desc()).limit(limit)
-    for column, value in ((Image.name, name), (Image.version, version),
-                          (Image.channel, channel), (Image.arch, arch)):
+    for column, value in (
+        (Image.name, name),
+        (Image.version, version),
+        (Image.channel, channel),
+        (Image.arch, arch),
+    ):
         if value is not None:
             stmt = stmt.where(column == value)
     return list(await uow.session.scalars(stmt))

@@ -15,8 +15,20 @@ from pathlib import Path
 
 DISTRO_NAME = "guifi-community-distro"
 EPOCH = 1_704_067_200  # 2024-01-01T00:00:00Z: every entry's mtime
-DIRS = ("bin", "dev", "etc", "etc/avahi", "etc/tahoe-lafs", "proc", "sbin", "sys", "tmp",
-        "var", "var/lib", "var/log")
+DIRS = (
+    "bin",
+    "dev",
+    "etc",
+    "etc/avahi",
+    "etc/tahoe-lafs",
+    "proc",
+    "sbin",
+    "sys",
+    "tmp",
+    "var",
+    "var/lib",
+    "var/log",
+)
 EXECUTABLE = frozenset({"sbin/init"})
 PADDING = "var/lib/padding.bin"
 
@@ -104,9 +116,11 @@ def build_distro_rootfs(path: Path, version: str, *, padding_bytes: int = 0) -> 
     if padding_bytes > 0:
         files[PADDING] = random.Random(f"{DISTRO_NAME}-{version}").randbytes(padding_bytes)
     entries = sorted([*((d, None) for d in DIRS), *files.items()], key=lambda e: e[0])
-    with open(path, "wb") as raw, \
-            gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz, \
-            tarfile.open(fileobj=gz, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+    with (
+        open(path, "wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz,
+        tarfile.open(fileobj=gz, mode="w", format=tarfile.USTAR_FORMAT) as tar,
+    ):
         for name, data in entries:
             if data is None:
                 tar.addfile(_entry(name, directory=True))

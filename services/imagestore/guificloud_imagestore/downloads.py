@@ -39,8 +39,7 @@ RESPONSES: dict[int | str, dict[str, object]] = {
 
 
 @router.get("/blobs/{digest}", tags=["blobs"], response_class=FileResponse, responses=RESPONSES)
-@router.head("/blobs/{digest}", tags=["blobs"], response_class=FileResponse,
-             responses=RESPONSES)
+@router.head("/blobs/{digest}", tags=["blobs"], response_class=FileResponse, responses=RESPONSES)
 async def download_blob(digest: str, request: Request, blobs: BlobsDep) -> Response:
     """The bytes of blob ``sha256:<hex>``; its ETag is the digest."""
     path = blobs.find(digest)

@@ -55,8 +55,9 @@ def wait_ready(client: httpx.Client, wait_s: float) -> None:
 
 
 def find(client: httpx.Client, version: str, arch: str) -> dict[str, Any] | None:
-    response = client.get("/api/v1/images",
-                          params={"name": DISTRO_NAME, "version": version, "arch": arch})
+    response = client.get(
+        "/api/v1/images", params={"name": DISTRO_NAME, "version": version, "arch": arch}
+    )
     response.raise_for_status()
     images: list[dict[str, Any]] = response.json()
     return images[0] if images else None
@@ -71,11 +72,21 @@ def seed_distro(
             return Seeded(created=False, image=existing)
         with tempfile.TemporaryDirectory() as tmp:
             path = build_distro_rootfs(Path(tmp), version)
-            params = {"name": DISTRO_NAME, "version": version, "arch": arch,
-                      "format": "tar.gz", "channel": channel, "digest": file_digest(path)}
+            params = {
+                "name": DISTRO_NAME,
+                "version": version,
+                "arch": arch,
+                "format": "tar.gz",
+                "channel": channel,
+                "digest": file_digest(path),
+            }
             with open(path, "rb") as body:
-                response = client.post("/api/v1/images", params=params, content=body,
-                                       headers={"Content-Type": "application/octet-stream"})
+                response = client.post(
+                    "/api/v1/images",
+                    params=params,
+                    content=body,
+                    headers={"Content-Type": "application/octet-stream"},
+                )
         if response.status_code == 409 and (existing := find(client, version, arch)):
             return Seeded(created=False, image=existing)
         if response.status_code != 201:

@@ -12,8 +12,9 @@ GIB = 1024**3
 
 
 class ImagestoreSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="GUIFICLOUD_IMAGESTORE_", extra="ignore",
-                                      populate_by_name=True, frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="GUIFICLOUD_IMAGESTORE_", extra="ignore", populate_by_name=True, frozen=True
+    )
 
     service: str = "imagestore"
     port: int = DEFAULT_PORTS["imagestore"]

@@ -64,8 +64,12 @@ async def list_heartbeats(
 ) -> list[HeartbeatRecord]:
     """Heartbeat history, newest first (kept for ``heartbeat_retention_s``)."""
     await _box(uow, box_id)
-    stmt = (select(HeartbeatRecord).where(HeartbeatRecord.box_id == box_id)
-            .order_by(HeartbeatRecord.sent_at.desc()).limit(limit))
+    stmt = (
+        select(HeartbeatRecord)
+        .where(HeartbeatRecord.box_id == box_id)
+        .order_by(HeartbeatRecord.sent_at.desc())
+        .limit(limit)
+    )
     return list(await uow.session.scalars(stmt))
 
 
@@ -75,8 +79,12 @@ async def list_transitions(
 ) -> list[AvailabilityTransition]:
     """Every change of availability, oldest first."""
     await _box(uow, box_id)
-    stmt = (select(AvailabilityTransition).where(AvailabilityTransition.box_id == box_id)
-            .order_by(AvailabilityTransition.id).limit(limit))
+    stmt = (
+        select(AvailabilityTransition)
+        .where(AvailabilityTransition.box_id == box_id)
+        .order_by(AvailabilityTransition.id)
+        .limit(limit)
+    )
     return list(await uow.session.scalars(stmt))
 
 
@@ -84,7 +92,8 @@ async def list_transitions(
 async def fleet(uow: UowDep) -> FleetOut:
     """How many boxes are online, offline and unknown, overall and per zone."""
     rows = await uow.session.execute(
-        select(Box.zone_id, Box.state, func.count()).group_by(Box.zone_id, Box.state))
+        select(Box.zone_id, Box.state, func.count()).group_by(Box.zone_id, Box.state)
+    )
     total = FleetOut(zones=[])
     zones: dict[UUID | None, ZoneCounts] = {}
     for zone_id, state, count in rows:
@@ -108,7 +117,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         runtime,
         title="guifi-cloud monitor",
         description="Availability of the community boxes from their heartbeats, per box, "
-                    "node and zone.",
+        "node and zone.",
     )
     app.include_router(router)
     return app

@@ -54,18 +54,28 @@ def supersedes(item: ReceivedHeartbeat, row: Any) -> bool:
     if row.sent_at is None or row.seq is None or row.last_seen is None:
         return True
     hb = item.heartbeat
-    return (item.sent_at > row.sent_at or hb.seq > row.seq
-            or item.received_at > due_at(row.last_seen, row.interval_s or 0.0, 1))
+    return (
+        item.sent_at > row.sent_at
+        or hb.seq > row.seq
+        or item.received_at > due_at(row.last_seen, row.interval_s or 0.0, 1)
+    )
 
 
 def _heartbeat_values(item: ReceivedHeartbeat) -> dict[str, Any]:
     hb = item.heartbeat
-    return {"seq": hb.seq, "sent_at": item.sent_at, "interval_s": hb.interval_s,
-            "metrics": item.metrics}
+    return {
+        "seq": hb.seq,
+        "sent_at": item.sent_at,
+        "interval_s": hb.interval_s,
+        "metrics": item.metrics,
+    }
 
 
 async def record_batch(
-    uow: UnitOfWork, batch: Sequence[ReceivedHeartbeat], *, offline_after_missed: int,
+    uow: UnitOfWork,
+    batch: Sequence[ReceivedHeartbeat],
+    *,
+    offline_after_missed: int,
     grace_s: float = 0.0,
 ) -> list[CameOnline]:
     """Upsert availability, store history, bring boxes online; the caller commits."""
@@ -82,8 +92,16 @@ async def record_batch(
     )
     previous = (
         await session.execute(
-            select(boxes.c.box_id, boxes.c.state, boxes.c.state_since, boxes.c.last_seen,
-                   boxes.c.seq, boxes.c.sent_at, boxes.c.interval_s, boxes.c.metrics)
+            select(
+                boxes.c.box_id,
+                boxes.c.state,
+                boxes.c.state_since,
+                boxes.c.last_seen,
+                boxes.c.seq,
+                boxes.c.sent_at,
+                boxes.c.interval_s,
+                boxes.c.metrics,
+            )
             .where(boxes.c.box_id.in_(ids))
             .order_by(boxes.c.box_id)
             .with_for_update()
@@ -96,41 +114,69 @@ async def record_batch(
     for row in previous:
         item = latest[row.box_id]
         was_online = row.state == ONLINE
-        latest_values = _heartbeat_values(item) if supersedes(item, row) else {
-            "seq": row.seq, "sent_at": row.sent_at, "interval_s": row.interval_s,
-            "metrics": row.metrics,
-        }  # another instance already recorded a later heartbeat of this box
+        latest_values = (
+            _heartbeat_values(item)
+            if supersedes(item, row)
+            else {
+                "seq": row.seq,
+                "sent_at": row.sent_at,
+                "interval_s": row.interval_s,
+                "metrics": row.metrics,
+            }
+        )  # another instance already recorded a later heartbeat of this box
         last_seen = max(item.received_at, row.last_seen or item.received_at)
-        updates.append({
-            "box_id": row.box_id,
-            "state": ONLINE,
-            "state_since": row.state_since if was_online else item.received_at,
-            "last_seen": last_seen,
-            "due_at": due_at(last_seen, latest_values["interval_s"], offline_after_missed, grace_s),
-            **latest_values,
-        })
+        updates.append(
+            {
+                "box_id": row.box_id,
+                "state": ONLINE,
+                "state_since": row.state_since if was_online else item.received_at,
+                "last_seen": last_seen,
+                "due_at": due_at(
+                    last_seen, latest_values["interval_s"], offline_after_missed, grace_s
+                ),
+                **latest_values,
+            }
+        )
         if not was_online:
-            changes.append({"box_id": row.box_id, "from_state": row.state, "to_state": ONLINE,
-                            "at": item.received_at})
+            changes.append(
+                {
+                    "box_id": row.box_id,
+                    "from_state": row.state,
+                    "to_state": ONLINE,
+                    "at": item.received_at,
+                }
+            )
             came_online.append(CameOnline(item, row.state))
 
     if updates:
         upsert = insert(boxes).values(updates)
-        await session.execute(upsert.on_conflict_do_update(
-            index_elements=[boxes.c.box_id],
-            set_={name: upsert.excluded[name] for name in updates[0] if name != "box_id"},
-        ))
+        await session.execute(
+            upsert.on_conflict_do_update(
+                index_elements=[boxes.c.box_id],
+                set_={name: upsert.excluded[name] for name in updates[0] if name != "box_id"},
+            )
+        )
     if changes:
         await session.execute(insert(transitions).values(changes))
     await session.execute(
         insert(history)
-        .values([{"box_id": item.heartbeat.box_id, "sent_at": item.sent_at,
-                  "seq": item.heartbeat.seq, "received_at": item.received_at,
-                  "metrics": item.metrics} for item in batch])
+        .values(
+            [
+                {
+                    "box_id": item.heartbeat.box_id,
+                    "sent_at": item.sent_at,
+                    "seq": item.heartbeat.seq,
+                    "received_at": item.received_at,
+                    "metrics": item.metrics,
+                }
+                for item in batch
+            ]
+        )
         .on_conflict_do_nothing(index_elements=[history.c.box_id, history.c.sent_at])
     )
     for change in came_online:
         with bound_contextvars(correlation_id=change.item.correlation_id):
-            uow.emit(BoxOnline(box_id=change.item.heartbeat.box_id,
-                               last_seen=change.item.received_at))
+            uow.emit(
+                BoxOnline(box_id=change.item.heartbeat.box_id, last_seen=change.item.received_at)
+            )
     return came_online

@@ -29,21 +29,33 @@ async def handle_box_registered(event: BoxRegistered, uow: UnitOfWork) -> None:
     """Learn where a box lives; its availability, if heartbeats came first, is left as it is."""
     now = datetime.now(UTC)
     stmt = insert(boxes).values(
-        box_id=event.box_id, state=UNKNOWN, state_since=now, device_id=event.device_id,
-        node_id=event.node_id, zone_id=event.zone_id, arch=event.arch, registered_at=now,
+        box_id=event.box_id,
+        state=UNKNOWN,
+        state_since=now,
+        device_id=event.device_id,
+        node_id=event.node_id,
+        zone_id=event.zone_id,
+        arch=event.arch,
+        registered_at=now,
     )
-    await uow.session.execute(stmt.on_conflict_do_update(
-        index_elements=[boxes.c.box_id],
-        set_={
-            "device_id": stmt.excluded.device_id,
-            "node_id": stmt.excluded.node_id,
-            "zone_id": stmt.excluded.zone_id,
-            "arch": stmt.excluded.arch,
-            "registered_at": func.coalesce(boxes.c.registered_at, stmt.excluded.registered_at),
-        },
-    ))
-    log.info("box.registered", box_id=str(event.box_id), node_id=str(event.node_id),
-             zone_id=str(event.zone_id))
+    await uow.session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[boxes.c.box_id],
+            set_={
+                "device_id": stmt.excluded.device_id,
+                "node_id": stmt.excluded.node_id,
+                "zone_id": stmt.excluded.zone_id,
+                "arch": stmt.excluded.arch,
+                "registered_at": func.coalesce(boxes.c.registered_at, stmt.excluded.registered_at),
+            },
+        )
+    )
+    log.info(
+        "box.registered",
+        box_id=str(event.box_id),
+        node_id=str(event.node_id),
+        zone_id=str(event.zone_id),
+    )
 
 
 EVENT_HANDLERS: dict[type[Event], Handler] = {

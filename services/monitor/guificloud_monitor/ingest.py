@@ -75,16 +75,20 @@ class HeartbeatBuffer:
         self._stats.pending = len(self._items)
 
 
-async def flush(runtime: Runtime, buffer: HeartbeatBuffer, stats: IngestStats,
-                settings: MonitorSettings) -> bool:
+async def flush(
+    runtime: Runtime, buffer: HeartbeatBuffer, stats: IngestStats, settings: MonitorSettings
+) -> bool:
     """Write what waits, ``batch_max`` at a time; False if the database refused (kept for later)."""
     while buffer:
         batch = buffer.take(settings.batch_max)
         try:
             async with runtime.uow() as uow:
                 came_online = await record_batch(
-                    uow, batch, offline_after_missed=settings.offline_after_missed,
-                    grace_s=settings.batch_interval_s)
+                    uow,
+                    batch,
+                    offline_after_missed=settings.offline_after_missed,
+                    grace_s=settings.batch_interval_s,
+                )
                 await uow.commit()
         except Exception as exc:  # noqa: BLE001 - database away: keep the heartbeats, retry
             buffer.put_back(batch)
@@ -96,8 +100,9 @@ async def flush(runtime: Runtime, buffer: HeartbeatBuffer, stats: IngestStats,
         stats.pending = len(buffer)
         for change in came_online:
             with bound_contextvars(correlation_id=change.item.correlation_id):
-                log.info("box.online", box_id=str(change.item.heartbeat.box_id),
-                         previous=change.previous)
+                log.info(
+                    "box.online", box_id=str(change.item.heartbeat.box_id), previous=change.previous
+                )
     return True
 
 
@@ -116,8 +121,9 @@ async def ingest_heartbeats(runtime: Runtime, stop: asyncio.Event) -> None:
             item = parse(msg.subject, msg.data, datetime.now(UTC))
         except PermanentFailure as exc:
             stats.malformed += 1
-            log.warning("heartbeat.refused", subject=msg.subject, reason=str(exc),
-                        malformed=stats.malformed)
+            log.warning(
+                "heartbeat.refused", subject=msg.subject, reason=str(exc), malformed=stats.malformed
+            )
             return
         buffer.append(item)
         if len(buffer) >= settings.batch_max:

@@ -28,8 +28,9 @@ class Box(Base):
     __tablename__ = "boxes"
     __table_args__ = (
         # The sweeper's question: which online boxes are overdue?
-        Index("ix_monitor_boxes_online_due_at", "due_at",
-              postgresql_where=text("state = 'online'")),
+        Index(
+            "ix_monitor_boxes_online_due_at", "due_at", postgresql_where=text("state = 'online'")
+        ),
     )
 
     box_id: Mapped[UUID] = mapped_column(primary_key=True)
@@ -37,7 +38,8 @@ class Box(Base):
     state_since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_seen: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     due_at: Mapped[datetime | None] = mapped_column(
-        DateTime(timezone=True), comment="when the box is overdue if no heartbeat comes")
+        DateTime(timezone=True), comment="when the box is overdue if no heartbeat comes"
+    )
     seq: Mapped[int | None] = mapped_column(BigInteger)
     interval_s: Mapped[float | None] = mapped_column(Float)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

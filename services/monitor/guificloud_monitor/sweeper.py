@@ -53,10 +53,14 @@ async def mark_overdue_offline(uow: UnitOfWork, now: datetime, *, limit: int = S
         .where(boxes.c.box_id.in_([row.box_id for row in overdue]))
         .values(state=OFFLINE, state_since=now)
     )
-    await uow.session.execute(transitions.insert().values([
-        {"box_id": row.box_id, "from_state": ONLINE, "to_state": OFFLINE, "at": now}
-        for row in overdue
-    ]))
+    await uow.session.execute(
+        transitions.insert().values(
+            [
+                {"box_id": row.box_id, "from_state": ONLINE, "to_state": OFFLINE, "at": now}
+                for row in overdue
+            ]
+        )
+    )
     for row in overdue:
         missed = missed_intervals(now, row.last_seen, row.interval_s)
         uow.emit(BoxOffline(box_id=row.box_id, last_seen=row.last_seen, missed=missed))
@@ -79,8 +83,12 @@ async def sweep_once(runtime: Runtime) -> float | None:
             await uow.commit()
         for _subject, envelope in uow.committed:
             with bound_contextvars(correlation_id=envelope.correlation_id):
-                log.info("box.offline", box_id=envelope.data["box_id"],
-                         last_seen=envelope.data["last_seen"], missed=envelope.data["missed"])
+                log.info(
+                    "box.offline",
+                    box_id=envelope.data["box_id"],
+                    last_seen=envelope.data["last_seen"],
+                    missed=envelope.data["missed"],
+                )
         if swept < SWEEP_LIMIT:
             return shortest
 

@@ -29,9 +29,12 @@ async def _box(uow: UnitOfWork, box_id: UUID) -> Box:
 
 
 def _box_out(box: Box) -> BoxOut:
-    return BoxOut.model_validate({**{c: getattr(box, c) for c in BoxOut.model_fields
-                                     if hasattr(box, c)},
-                                  "distro_digest": (box.desired_distro or {}).get("digest")})
+    return BoxOut.model_validate(
+        {
+            **{c: getattr(box, c) for c in BoxOut.model_fields if hasattr(box, c)},
+            "distro_digest": (box.desired_distro or {}).get("digest"),
+        }
+    )
 
 
 @router.get("/boxes", response_model=list[BoxOut], tags=["boxes"])
@@ -59,12 +62,14 @@ async def get_box(box_id: UUID, uow: UowDep) -> BoxDetail:
     history = await uow.session.scalars(
         select(BoxTransition).where(BoxTransition.box_id == box_id).order_by(BoxTransition.id)
     )
-    return BoxDetail(**_box_out(box).model_dump(),
-                     history=[TransitionOut.model_validate(t) for t in history])
+    return BoxDetail(
+        **_box_out(box).model_dump(), history=[TransitionOut.model_validate(t) for t in history]
+    )
 
 
-@router.get("/boxes/{box_id}/config", response_model=BoxConfig, tags=["boxes"],
-            dependencies=[AdminDep])
+@router.get(
+    "/boxes/{box_id}/config", response_model=BoxConfig, tags=["boxes"], dependencies=[AdminDep]
+)
 async def get_box_config(box_id: UUID, uow: UowDep, runtime: RuntimeDep) -> BoxConfig:
     """The configuration a box is set up with, credentials included (operators only)."""
     box = await _box(uow, box_id)
@@ -72,9 +77,13 @@ async def get_box_config(box_id: UUID, uow: UowDep, runtime: RuntimeDep) -> BoxC
         raise NotFound(f"box {box_id} is not configured yet")
     settings = runtime.settings
     assert isinstance(settings, ProvisionerSettings)
-    return BoxConfig(box_id=box.id, token=box.token, provisioner_url=settings.base_url,
-                     nats_url=settings.box_nats_url or settings.nats_url,
-                     heartbeat_interval_s=settings.box_heartbeat_interval_s)
+    return BoxConfig(
+        box_id=box.id,
+        token=box.token,
+        provisioner_url=settings.base_url,
+        nats_url=settings.box_nats_url or settings.nats_url,
+        heartbeat_interval_s=settings.box_heartbeat_interval_s,
+    )
 
 
 async def _authenticated_box(
@@ -95,8 +104,12 @@ async def get_desired_state(
     settings = runtime.settings
     assert isinstance(settings, ProvisionerSettings)
     distro = DistroSpec.model_validate(box.desired_distro) if box.desired_distro else None
-    return DesiredState(box_id=box.id, generation=box.generation, distro=distro,
-                        heartbeat_interval_s=settings.box_heartbeat_interval_s)
+    return DesiredState(
+        box_id=box.id,
+        generation=box.generation,
+        distro=distro,
+        heartbeat_interval_s=settings.box_heartbeat_interval_s,
+    )
 
 
 @router.get("/distros", response_model=list[DistroOut], tags=["distros"])

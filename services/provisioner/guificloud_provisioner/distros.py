@@ -31,8 +31,9 @@ async def current_distro(
 
 def spec_of(image: DistroImage, settings: ProvisionerSettings) -> DistroSpec:
     url = image.url if "://" in image.url else settings.imagestore_url.rstrip("/") + image.url
-    return DistroSpec(name=image.name, version=image.version, digest=image.digest,
-                      size=image.size, url=url)
+    return DistroSpec(
+        name=image.name, version=image.version, digest=image.digest, size=image.size, url=url
+    )
 
 
 def assign(uow: UnitOfWork, box: Box, spec: DistroSpec) -> bool:

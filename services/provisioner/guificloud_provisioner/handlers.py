@@ -46,13 +46,30 @@ async def handle_device_added(
     if await uow.session.get(Box, event.device_id) is not None:
         return
     hw = event.hardware
-    box = Box(id=event.device_id, node_id=event.node_id, zone_id=event.zone_id, name=event.name,
-              device_type=event.type, arch=hw.arch, cores=hw.cores, ram_mb=hw.ram_mb,
-              disk_gb=hw.disk_gb, state=None, generation=0)
+    box = Box(
+        id=event.device_id,
+        node_id=event.node_id,
+        zone_id=event.zone_id,
+        name=event.name,
+        device_type=event.type,
+        arch=hw.arch,
+        cores=hw.cores,
+        ram_mb=hw.ram_mb,
+        disk_gb=hw.disk_gb,
+        state=None,
+        generation=0,
+    )
     uow.session.add(box)
     transition(uow, box, "registered")
-    uow.emit(BoxRegistered(box_id=box.id, device_id=event.device_id, node_id=box.node_id,
-                           zone_id=box.zone_id, arch=box.arch))
+    uow.emit(
+        BoxRegistered(
+            box_id=box.id,
+            device_id=event.device_id,
+            node_id=box.node_id,
+            zone_id=box.zone_id,
+            arch=box.arch,
+        )
+    )
 
     box.token = secrets.token_urlsafe(32)
     transition(uow, box, "configured")
@@ -61,8 +78,12 @@ async def handle_device_added(
     image = await distros.current_distro(uow, settings, box.arch)
     if image is not None:
         distros.assign(uow, box, distros.spec_of(image, settings))
-    log.info("box.configured", box_id=str(box.id), node_id=str(box.node_id),
-             distro=image.digest if image else None)
+    log.info(
+        "box.configured",
+        box_id=str(box.id),
+        node_id=str(box.node_id),
+        distro=image.digest if image else None,
+    )
 
 
 async def handle_image_published(
@@ -70,10 +91,20 @@ async def handle_image_published(
 ) -> None:
     """Keep the read model; a new current distro goes to every box of its arch."""
     if await uow.session.get(DistroImage, event.image_id) is None:
-        uow.session.add(DistroImage(
-            image_id=event.image_id, name=event.name, version=event.version, arch=event.arch,
-            channel=event.channel, format=event.format, digest=event.digest, size=event.size,
-            url=event.url, published_at=event.published_at))
+        uow.session.add(
+            DistroImage(
+                image_id=event.image_id,
+                name=event.name,
+                version=event.version,
+                arch=event.arch,
+                channel=event.channel,
+                format=event.format,
+                digest=event.digest,
+                size=event.size,
+                url=event.url,
+                published_at=event.published_at,
+            )
+        )
         await uow.session.flush()
     if event.name != settings.distro_name or event.channel != settings.distro_channel:
         return

@@ -21,12 +21,21 @@ def subscriptions(runtime: Runtime) -> Sequence[Subscription]:
     assert isinstance(settings, ProvisionerSettings)
     handlers = event_handlers(settings)
     return (
-        Subscription(stream=REGISTRY.name, durable="provisioner-devices",
-                     handlers={DeviceAdded: handlers[DeviceAdded]}),
-        Subscription(stream=IMAGESTORE.name, durable="provisioner-images",
-                     handlers={ImagePublished: handlers[ImagePublished]}),
-        Subscription(stream=AGENTS.name, durable="provisioner-agents",
-                     handlers={AgentReported: handlers[AgentReported]}),
+        Subscription(
+            stream=REGISTRY.name,
+            durable="provisioner-devices",
+            handlers={DeviceAdded: handlers[DeviceAdded]},
+        ),
+        Subscription(
+            stream=IMAGESTORE.name,
+            durable="provisioner-images",
+            handlers={ImagePublished: handlers[ImagePublished]},
+        ),
+        Subscription(
+            stream=AGENTS.name,
+            durable="provisioner-agents",
+            handlers={AgentReported: handlers[AgentReported]},
+        ),
     )
 
 

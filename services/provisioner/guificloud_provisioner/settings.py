@@ -8,8 +8,9 @@ from guificloud.settings import DEFAULT_PORTS, ServiceSettings, shared
 
 
 class ProvisionerSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="GUIFICLOUD_PROVISIONER_", extra="ignore",
-                                      populate_by_name=True, frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="GUIFICLOUD_PROVISIONER_", extra="ignore", populate_by_name=True, frozen=True
+    )
 
     service: str = "provisioner"
     port: int = DEFAULT_PORTS["provisioner"]

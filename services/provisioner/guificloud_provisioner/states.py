@@ -27,6 +27,13 @@ def transition(uow: UnitOfWork, box: Box, to_state: str, reason: str | None = No
     box.state = to_state
     box.reason = reason
     box.updated_at = datetime.now(UTC)
-    uow.session.add(BoxTransition(box_id=box.id, from_state=current, to_state=to_state,
-                                  reason=reason, at=datetime.now(UTC)))
+    uow.session.add(
+        BoxTransition(
+            box_id=box.id,
+            from_state=current,
+            to_state=to_state,
+            reason=reason,
+            at=datetime.now(UTC),
+        )
+    )
     return True

@@ -65,8 +65,9 @@ async def set_location(node_id: UUID, data: LocationIn, uow: UowDep) -> Node:
     return await commands.move_node(uow, node_id, data.latitude, data.longitude)
 
 
-@router.post("/nodes/{node_id}/devices", status_code=201, response_model=DeviceOut,
-             tags=["devices"])
+@router.post(
+    "/nodes/{node_id}/devices", status_code=201, response_model=DeviceOut, tags=["devices"]
+)
 async def add_device(node_id: UUID, data: DeviceIn, uow: UowDep) -> DeviceOut:
     device = await commands.add_device(uow, node_id, data)
     return DeviceOut.model_validate(device)

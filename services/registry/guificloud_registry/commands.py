@@ -1,4 +1,4 @@
-"""What a member does in the registry: the seed's three steps, as plain functions of a unit of work."""
+"""What a member does in the registry: the seed's three steps, as functions of a unit of work."""
 
 from __future__ import annotations
 
@@ -38,8 +38,16 @@ async def create_node(uow: UnitOfWork, data: NodeIn) -> Node:
     )
     uow.session.add(node)
     await uow.session.flush()
-    uow.emit(NodeCreated(node_id=node.id, name=node.name, zone_id=node.zone_id,
-                         latitude=node.latitude, longitude=node.longitude, status=data.status))
+    uow.emit(
+        NodeCreated(
+            node_id=node.id,
+            name=node.name,
+            zone_id=node.zone_id,
+            latitude=node.latitude,
+            longitude=node.longitude,
+            status=data.status,
+        )
+    )
     await uow.commit()
     await uow.session.refresh(node)
     return node
@@ -49,8 +57,11 @@ async def move_node(uow: UnitOfWork, node_id: UUID, latitude: float, longitude: 
     """Step 2 again: correct a node's location."""
     node = await get_node(uow, node_id)
     node.latitude, node.longitude = round(latitude, 6), round(longitude, 6)
-    uow.emit(NodeUpdated(node_id=node.id,
-                         changes={"latitude": node.latitude, "longitude": node.longitude}))
+    uow.emit(
+        NodeUpdated(
+            node_id=node.id, changes={"latitude": node.latitude, "longitude": node.longitude}
+        )
+    )
     await uow.commit()
     await uow.session.refresh(node)
     return node
@@ -63,8 +74,16 @@ async def add_device(uow: UnitOfWork, node_id: UUID, data: DeviceIn) -> Device:
     device = Device(id=uuid4(), node_id=node.id, name=data.name, type=data.type, hardware=hardware)
     uow.session.add(device)
     await uow.session.flush()
-    uow.emit(DeviceAdded(device_id=device.id, node_id=node.id, zone_id=node.zone_id,
-                         name=device.name, type=device.type, hardware=data.hardware))
+    uow.emit(
+        DeviceAdded(
+            device_id=device.id,
+            node_id=node.id,
+            zone_id=node.zone_id,
+            name=device.name,
+            type=device.type,
+            hardware=data.hardware,
+        )
+    )
     await uow.commit()
     return device
 

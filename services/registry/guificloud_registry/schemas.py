@@ -75,7 +75,8 @@ class DeviceIn(BaseModel):
         kind = info.data.get("type")
         if kind in CLOUD_DEVICE_TYPES and value is None:
             raise ValueError(
-                f"a {kind!r} device is a cloud box: hardware (arch, cores, ram_mb, disk_gb) is required"
+                f"a {kind!r} device is a cloud box: "
+                "hardware (arch, cores, ram_mb, disk_gb) is required"
             )
         return value
 

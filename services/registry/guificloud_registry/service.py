@@ -5,7 +5,7 @@ from __future__ import annotations
 from guificloud.runtime import ServiceDefinition
 from guificloud.streams import REGISTRY
 from guificloud_registry.api import create_app
-from guificloud_registry.models import SCHEMA, metadata, messaging
+from guificloud_registry.models import SCHEMA, messaging, metadata
 
 DEFINITION = ServiceDefinition(
     name=SCHEMA,

@@ -8,8 +8,9 @@ from guificloud.settings import DEFAULT_PORTS, ServiceSettings
 
 
 class RegistrySettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="GUIFICLOUD_REGISTRY_", extra="ignore",
-                                      populate_by_name=True, frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="GUIFICLOUD_REGISTRY_", extra="ignore", populate_by_name=True, frozen=True
+    )
 
     service: str = "registry"
     port: int = DEFAULT_PORTS["registry"]

@@ -1,0 +1,235 @@
+"""Onboarding benchmark: device POST until ``provisioner.box.ready``, on the embedded default.
+
+Starts PostgreSQL and NATS from the wheels and every service as its own process, seeds a
+Guifi-Community-Distro, and runs simulated box agents in this process: an agent is started
+for each box as soon as ``provisioner.box.configured`` announces it (as a member would plug
+the box in), using the configuration the provisioner serves to operators.
+
+    .venv/bin/python bench/onboarding.py [--samples 60] [--burst 500]
+
+Prints progress, then as its last line one JSON object: ``boxes``, ``samples``, ``p50_ms``,
+``p99_ms`` (one box at a time), ``boxes_per_s`` (``burst`` boxes added at once, until all
+are ready), and the same-run floor ``floor_p50_ms`` / ``floor_p99_ms`` (see ``floor.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from uuid import UUID
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from floor import floor_latencies_ms  # noqa: E402
+
+from guificloud.boxes import BoxConfig  # noqa: E402
+from guificloud.devservers.nats import NatsServer  # noqa: E402
+from guificloud.devservers.ports import free_port  # noqa: E402
+from guificloud.devservers.postgres import PostgresServer  # noqa: E402
+from guificloud.events.envelope import Envelope  # noqa: E402
+from guificloud.logging import configure_logging  # noqa: E402
+from guificloud.testing.processes import ServiceProcess  # noqa: E402
+from guificloud_agent.agent import Agent  # noqa: E402
+from guificloud_agent.drivers import SimulatedDriver  # noqa: E402
+from guificloud_agent.httpclient import http_client  # noqa: E402
+from guificloud_agent.metrics import MetricsSampler  # noqa: E402
+from guificloud_agent.options import AgentOptions  # noqa: E402
+from guificloud_imagestore.distro import build_distro_rootfs  # noqa: E402
+
+SERVICES = ("registry", "provisioner", "monitor", "imagestore")
+ADMIN = "bench-admin-token-0123456789"
+HARDWARE = {"arch": "amd64", "cores": 2, "ram_mb": 4096, "disk_gb": 120}
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+class Fleet:
+    """Starts an agent for every box the provisioner configures; tracks ready boxes."""
+
+    def __init__(self, bus_url: str, provisioner_url: str, root: Path) -> None:
+        self.bus_url = bus_url
+        self.provisioner_url = provisioner_url
+        self.root = root
+        self.stop = asyncio.Event()
+        self.tasks: list[asyncio.Task[None]] = []
+        self.ready: dict[UUID, asyncio.Future[float]] = {}
+        self.sampler = MetricsSampler(root, max_age_s=1.0)
+
+    def expect(self, box_id: UUID) -> asyncio.Future[float]:
+        return self.ready.setdefault(box_id, asyncio.get_running_loop().create_future())
+
+    async def run(self) -> None:
+        import nats
+
+        self.nc = await nats.connect(self.bus_url)
+        self.http = http_client()
+        self.admin = httpx.AsyncClient(timeout=30, headers={"Authorization": f"Bearer {ADMIN}"})
+        await self.nc.subscribe("provisioner.box.configured", cb=self._on_configured)
+        await self.nc.subscribe("provisioner.box.ready", cb=self._on_ready)
+
+    async def _on_configured(self, msg) -> None:  # type: ignore[no-untyped-def]
+        box_id = Envelope.model_validate_json(msg.data).data["box_id"]
+        self.tasks.append(asyncio.create_task(self._adopt(box_id)))
+
+    async def _adopt(self, box_id: str) -> None:
+        response = await self.admin.get(f"{self.provisioner_url}/api/v1/boxes/{box_id}/config")
+        response.raise_for_status()
+        config = BoxConfig.model_validate(response.json())
+        options = AgentOptions(cache_dir=self.root / box_id, resync_interval_s=30.0)
+        agent = Agent(
+            config,
+            options,
+            driver=SimulatedDriver(options.state_dir),
+            metrics=self.sampler,
+            http=self.http,
+        )
+        await agent.run(self.stop)
+
+    async def _on_ready(self, msg) -> None:  # type: ignore[no-untyped-def]
+        box_id = UUID(Envelope.model_validate_json(msg.data).data["box_id"])
+        future = self.expect(box_id)
+        if not future.done():
+            future.set_result(time.perf_counter())
+
+    async def close(self) -> None:
+        self.stop.set()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.nc.close()
+        await self.http.aclose()
+        await self.admin.aclose()
+
+
+async def add_device(client: httpx.AsyncClient, registry: str, node_id: str, i: int) -> UUID:
+    response = await client.post(
+        f"{registry}/api/v1/nodes/{node_id}/devices",
+        json={"name": f"bench-{i}", "type": "cloudy", "hardware": HARDWARE},
+    )
+    response.raise_for_status()
+    return UUID(response.json()["id"])
+
+
+async def measure(root: Path, samples: int, burst: int) -> dict[str, object]:
+    pg = PostgresServer(root / "postgres", port=free_port())
+    nats_server = NatsServer(root / "nats", port=free_port())
+    pg.start(log_file=root / "postgres.log")
+    nats_server.start(log_file=root / "nats.log")
+    procs: list[ServiceProcess] = []
+    try:
+        pg.create_database("guificloud")
+        say("floor: the same hops and commits with handlers that do nothing")
+        floor = await floor_latencies_ms(nats_server.url, pg.url("guificloud"), samples)
+
+        ports = {name: free_port() for name in SERVICES}
+        urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+        env = {
+            "GUIFICLOUD_DATABASE_URL": pg.url("guificloud"),
+            "GUIFICLOUD_NATS_URL": nats_server.url,
+            "GUIFICLOUD_DATA_DIR": str(root / "data"),
+            "GUIFICLOUD_ADMIN_TOKEN": ADMIN,
+            "GUIFICLOUD_IMAGESTORE_URL": urls["imagestore"],
+            "GUIFICLOUD_LOG_LEVEL": "warning",
+        }
+        procs = [
+            ServiceProcess(f"guificloud_{n}", env=env, port=ports[n], log_dir=root)
+            for n in SERVICES
+        ]
+        for proc in procs:
+            proc.start(wait=False)
+        for proc in procs:
+            proc.wait_ready()
+        say("services ready; seeding the distro")
+        image = build_distro_rootfs(root / "distro.tar.gz", "1.0.0")
+        async with httpx.AsyncClient(timeout=60) as client:
+            response = await client.post(
+                f"{urls['imagestore']}/api/v1/images",
+                content=image.read_bytes(),
+                params={
+                    "name": "guifi-community-distro",
+                    "version": "1.0.0",
+                    "arch": "amd64",
+                    "format": "tar.gz",
+                },
+            )
+            response.raise_for_status()
+            await asyncio.sleep(1.0)  # let the provisioner learn of the distro
+            zone = (
+                await client.post(f"{urls['registry']}/api/v1/zones", json={"name": "bench"})
+            ).json()["id"]
+            node = (
+                await client.post(
+                    f"{urls['registry']}/api/v1/nodes",
+                    json={"name": "bench", "zone_id": zone, "latitude": 41.9, "longitude": 2.2},
+                )
+            ).json()["id"]
+
+            fleet = Fleet(nats_server.url, urls["provisioner"], root / "boxes")
+            await fleet.run()
+            try:
+                say(f"latency: {samples} boxes, one at a time")
+                latencies = []
+                for i in range(samples + 5):
+                    start = time.perf_counter()
+                    box_id = await add_device(client, urls["registry"], node, i)
+                    ready_at = await asyncio.wait_for(fleet.expect(box_id), 60)
+                    latencies.append((ready_at - start) * 1000)
+                latencies = latencies[5:]
+
+                say(f"throughput: {burst} boxes added at once")
+                limit = asyncio.Semaphore(32)
+
+                async def one(i: int) -> UUID:
+                    async with limit:
+                        return await add_device(client, urls["registry"], node, 10_000 + i)
+
+                start = time.perf_counter()
+                ids = await asyncio.gather(*(one(i) for i in range(burst)))
+                await asyncio.wait_for(asyncio.gather(*(fleet.expect(b) for b in ids)), 600)
+                elapsed = time.perf_counter() - start
+            finally:
+                await fleet.close()
+    finally:
+        for proc in procs:
+            proc.stop()
+        nats_server.stop()
+        pg.stop()
+    return {
+        "boxes": samples + 5 + burst,
+        "samples": len(latencies),
+        "p50_ms": round(statistics.median(latencies), 2),
+        "p99_ms": round(percentile(latencies, 0.99), 2),
+        "burst": burst,
+        "burst_s": round(elapsed, 2),
+        "boxes_per_s": round(burst / elapsed, 1),
+        "floor_p50_ms": round(statistics.median(floor), 2),
+        "floor_p99_ms": round(percentile(floor, 0.99), 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=60)
+    parser.add_argument("--burst", type=int, default=500)
+    args = parser.parse_args()
+    configure_logging("bench", fmt="console", level="warning")
+    with tempfile.TemporaryDirectory(prefix="guificloud-bench-") as tmp:
+        result = asyncio.run(measure(Path(tmp), args.samples, args.burst))
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
