@@ -84,6 +84,7 @@ class Fleet:
 
     async def _on_configured(self, msg) -> None:  # type: ignore[no-untyped-def]
         box_id = Envelope.model_validate_json(msg.data).data["box_id"]
+        self.configured_at = time.perf_counter()
         self.tasks.append(asyncio.create_task(self._adopt(box_id)))
 
     async def _adopt(self, box_id: str) -> None:
@@ -198,8 +199,10 @@ async def measure(root: Path, samples: int, burst: int) -> dict[str, object]:
 
                 start = time.perf_counter()
                 ids = await asyncio.gather(*(one(i) for i in range(burst)))
+                posted = time.perf_counter() - start
                 await asyncio.wait_for(asyncio.gather(*(fleet.expect(b) for b in ids)), 600)
                 elapsed = time.perf_counter() - start
+                say(f"burst: devices posted after {posted:.2f}s, all ready after {elapsed:.2f}s")
             finally:
                 await fleet.close()
     finally:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 import typer
 
+from guificloud.aio import run
 from guificloud.runtime import ServiceDefinition, migrate_only, serve
 from guificloud.settings import ServiceSettings
 
@@ -23,11 +23,11 @@ def service_cli(
     ) -> None:
         """Run migrations, then serve the HTTP API and the event consumers."""
         overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
-        asyncio.run(serve(definition, settings_factory(**overrides)))
+        run(serve(definition, settings_factory(**overrides)))
 
     @app.command("migrate")
     def migrate_cmd() -> None:
         """Apply the service's migrations and exit."""
-        asyncio.run(migrate_only(definition, settings_factory()))
+        run(migrate_only(definition, settings_factory()))
 
     return app

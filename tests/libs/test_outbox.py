@@ -76,6 +76,7 @@ async def test_events_are_published_right_after_commit(parts: Parts) -> None:
         uow.emit(ZoneCreated(zone_id=uuid4(), name="z", parent_id=None))
         await uow.commit()
     assert await _stream_count(parts, "REGISTRY") == 1
+    await parts.outbox.flush()
     assert await _count(parts) == 0
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +24,7 @@ from guificloud.bus.connection import MSG_ID, Bus
 from guificloud.db.uow import UnitOfWork
 from guificloud.errors import PermanentFailure
 from guificloud.events.catalogue import decode
-from guificloud.events.envelope import Event
+from guificloud.events.envelope import Envelope, Event
 from guificloud.failpoints import failpoint
 from guificloud.logging import get_logger
 from guificloud.streams import deadletter_subject
@@ -39,12 +39,18 @@ REASON = "Guificloud-Reason"
 
 @dataclass(frozen=True)
 class Subscription:
-    """One durable consumer: a stream, the event types it handles and their handlers."""
+    """One durable consumer: a stream, the event types it handles and their handlers.
+
+    ``partition`` (e.g. ``lambda e: e.box_id``) lets events of different partitions be
+    handled concurrently, up to ``concurrency`` at once; without it a batch is handled in
+    order."""
 
     stream: str
     durable: str
     handlers: Mapping[type[Event], Handler]
     subjects: tuple[str, ...] = ()
+    partition: Callable[[Any], Hashable] | None = None
+    concurrency: int = 16
     max_attempts: int = 8
     batch: int = 64
     ack_wait_s: float = 30.0
@@ -107,22 +113,52 @@ class Consumer:
                 psub = None
                 await asyncio.sleep(min(0.25 * failures, 2.0))
                 continue
-            for msg in msgs:
-                await self.handle(msg)
+            await self.handle_batch(msgs)
         if psub is not None:
             with contextlib.suppress(Exception):
                 await psub.unsubscribe()
 
+    async def handle_batch(self, msgs: list[Msg]) -> None:
+        """Handle a fetched batch: in order, or concurrently across partitions when the
+        subscription names a partition key (order is kept within a partition)."""
+        decoded = [(msg, await self._decode(msg)) for msg in msgs]
+        valid = [(msg, parsed) for msg, parsed in decoded if parsed is not None]
+        partition = self._sub.partition
+        if partition is None or len(valid) < 2:
+            for msg, parsed in valid:
+                await self._process(msg, *parsed)
+            return
+        groups: dict[Hashable, list[tuple[Msg, tuple[Envelope, Event]]]] = {}
+        for msg, parsed in valid:
+            groups.setdefault(partition(parsed[1]), []).append((msg, parsed))
+        limit = asyncio.Semaphore(self._sub.concurrency)
+
+        async def run_group(items: list[tuple[Msg, tuple[Envelope, Event]]]) -> None:
+            async with limit:
+                for msg, parsed in items:
+                    await self._process(msg, *parsed)
+
+        await asyncio.gather(*(run_group(items) for items in groups.values()))
+
     async def handle(self, msg: Msg) -> None:
+        parsed = await self._decode(msg)
+        if parsed is not None:
+            await self._process(msg, *parsed)
+
+    async def _decode(self, msg: Msg) -> tuple[Envelope, Event] | None:
+        """The message's envelope and event, or None once it has been dead-lettered."""
         try:
             envelope, event = decode(msg.data)
         except PermanentFailure as exc:
             await self._dead_letter(msg, str(exc))
-            return
-        handler = self._by_type.get((envelope.type, envelope.version))
-        if handler is None:
+            return None
+        if (envelope.type, envelope.version) not in self._by_type:
             await self._dead_letter(msg, f"no handler for {envelope.type} v{envelope.version}")
-            return
+            return None
+        return envelope, event
+
+    async def _process(self, msg: Msg, envelope: Envelope, event: Event) -> None:
+        handler = self._by_type[(envelope.type, envelope.version)]
         with bound_contextvars(
             correlation_id=envelope.correlation_id,
             event_type=envelope.type,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -33,21 +34,41 @@ class OutboxPublisher:
         self._interval = relay_interval_s
         self._grace = relay_grace_s
         self._lock = asyncio.Lock()
+        self._published: list[UUID] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self._delete_delay_s = 0.05
 
     async def publish_committed(self, events: Sequence[tuple[str, Envelope]]) -> None:
-        """Called by the unit of work after commit; failures are left to the relay."""
+        """Called by the unit of work after commit; failures are left to the relay.
+
+        The published rows are deleted in batches a moment later: should a crash come first,
+        the relay publishes them again, and ``Nats-Msg-Id`` and the consumers' inbox make
+        that second copy harmless."""
         try:
-            for subject, envelope in events:
-                await self._bus.publish(subject, envelope)
+            await asyncio.gather(*(self._bus.publish(s, env) for s, env in events))
         except Exception as exc:  # noqa: BLE001 - the relay retries
             log.warning("outbox.publish_deferred", error=str(exc), events=len(events))
             return
-        async with self._factory() as session, session.begin():
-            await session.execute(
-                delete(self._tables.outbox).where(
-                    self._tables.outbox.c.id.in_([env.id for _, env in events])
-                )
-            )
+        self._published.extend(env.id for _, env in events)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._delete_published())
+
+    async def _delete_published(self) -> None:
+        await asyncio.sleep(self._delete_delay_s)
+        while self._published:
+            ids, self._published = self._published, []
+            try:
+                async with self._factory() as session, session.begin():
+                    await session.execute(
+                        delete(self._tables.outbox).where(self._tables.outbox.c.id.in_(ids))
+                    )
+            except Exception as exc:  # noqa: BLE001 - the relay will publish and delete them
+                log.warning("outbox.delete_failed", error=str(exc), events=len(ids))
+
+    async def flush(self) -> None:
+        """Delete what has been published (on shutdown, and in tests)."""
+        if self._flusher is not None:
+            await self._flusher
 
     async def relay_once(self, *, grace_s: float | None = None, limit: int = 500) -> int:
         """Publish rows older than the grace period, oldest first; returns how many."""
@@ -80,3 +101,4 @@ class OutboxPublisher:
                 await asyncio.wait_for(stop.wait(), timeout=self._interval)
             except TimeoutError:
                 pass
+        await self.flush()

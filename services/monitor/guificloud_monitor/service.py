@@ -17,7 +17,12 @@ from guificloud_monitor.sweeper import sweep_availability
 def subscriptions(_runtime: Runtime) -> Sequence[Subscription]:
     # PROVISIONER is declared by the provisioner; the consumer binds once it exists.
     return (
-        Subscription(stream=PROVISIONER.name, durable="monitor-boxes", handlers=EVENT_HANDLERS),
+        Subscription(
+            stream=PROVISIONER.name,
+            durable="monitor-boxes",
+            handlers=EVENT_HANDLERS,
+            partition=lambda e: e.box_id,
+        ),
     )
 
 

@@ -24,6 +24,7 @@ def subscriptions(runtime: Runtime) -> Sequence[Subscription]:
         Subscription(
             stream=REGISTRY.name,
             durable="provisioner-devices",
+            partition=lambda e: e.device_id,
             handlers={DeviceAdded: handlers[DeviceAdded]},
         ),
         Subscription(
@@ -34,6 +35,7 @@ def subscriptions(runtime: Runtime) -> Sequence[Subscription]:
         Subscription(
             stream=AGENTS.name,
             durable="provisioner-agents",
+            partition=lambda e: e.box_id,
             handlers={AgentReported: handlers[AgentReported]},
         ),
     )
