@@ -1,0 +1,180 @@
+"""The agent's command line: ``python -m guificloud_agent run|sim`` (and ``guificloud agent``)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from guificloud.boxes import BoxConfig
+from guificloud.logging import configure_logging, get_logger
+from guificloud_agent.agent import Agent
+from guificloud_agent.config import ConfigError, load_config
+from guificloud_agent.drivers import DRIVERS, SimulatedDriver
+from guificloud_agent.enroll import EnrollmentError, enroll_simulated_boxes
+from guificloud_agent.fleet import load_fleet, run_agents, save_fleet
+from guificloud_agent.options import AgentOptions
+
+log = get_logger(__name__)
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="The guifi-cloud box agent: one box, or a fleet of simulated boxes.",
+)
+
+LogFormat = Annotated[
+    str, typer.Option(envvar="GUIFICLOUD_LOG_FORMAT", help="auto, console or json.")
+]
+LogLevel = Annotated[str, typer.Option(envvar="GUIFICLOUD_LOG_LEVEL")]
+RateLimit = Annotated[
+    int | None, typer.Option("--rate-limit", min=1, help="Image download bytes per second.")
+]
+Resync = Annotated[
+    float,
+    typer.Option(
+        "--resync-interval", min=0.1, help="Seconds between fetches of the desired state."
+    ),
+]
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+@app.command("run")
+def run_cmd(
+    config: Annotated[Path | None, typer.Option("--config", help="BoxConfig JSON file.")] = None,
+    box_id: Annotated[str | None, typer.Option(envvar="GUIFICLOUD_AGENT_BOX_ID")] = None,
+    token: Annotated[str | None, typer.Option(envvar="GUIFICLOUD_AGENT_TOKEN")] = None,
+    provisioner_url: Annotated[
+        str | None, typer.Option(envvar="GUIFICLOUD_AGENT_PROVISIONER_URL")
+    ] = None,
+    nats_url: Annotated[str | None, typer.Option(envvar="GUIFICLOUD_AGENT_NATS_URL")] = None,
+    heartbeat_interval: Annotated[
+        float | None, typer.Option("--heartbeat-interval", min=0.01)
+    ] = None,
+    driver: Annotated[str, typer.Option(help=f"One of: {', '.join(DRIVERS)}.")] = "simulated",
+    cache_dir: Annotated[
+        Path,
+        typer.Option(
+            envvar="GUIFICLOUD_AGENT_CACHE_DIR", help="Image cache and the agent's state."
+        ),
+    ] = Path(".guificloud/agent"),
+    rate_limit: RateLimit = None,
+    resync_interval: Resync = 30.0,
+    log_format: LogFormat = "auto",
+    log_level: LogLevel = "info",
+) -> None:
+    """Run the agent of one box, from its configuration file and/or flags."""
+    configure_logging("agent", fmt=log_format, level=log_level)
+    try:
+        box = load_config(
+            config,
+            box_id=box_id,
+            token=token,
+            provisioner_url=provisioner_url,
+            nats_url=nats_url,
+            heartbeat_interval_s=heartbeat_interval,
+        )
+    except ConfigError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--config") from exc
+    if driver not in DRIVERS:
+        raise typer.BadParameter(
+            f"unknown driver {driver!r}; known: {', '.join(DRIVERS)}", param_hint="--driver"
+        )
+    options = AgentOptions(
+        cache_dir=cache_dir, resync_interval_s=resync_interval, download_rate_limit_bps=rate_limit
+    )
+    asyncio.run(_run_one(box, options, driver))
+
+
+async def _run_one(config: BoxConfig, options: AgentOptions, driver: str) -> None:
+    stop = _stop_on_signals()
+    agent = Agent(config, options, driver=DRIVERS[driver](options.state_dir))
+    await agent.run(stop)
+
+
+@app.command("sim")
+def sim_cmd(
+    boxes: Annotated[int, typer.Option("--boxes", min=1, help="How many simulated boxes.")],
+    registry_url: Annotated[str, typer.Option("--registry-url")],
+    provisioner_url: Annotated[str, typer.Option("--provisioner-url")],
+    admin_token: Annotated[str, typer.Option("--admin-token", envvar="GUIFICLOUD_ADMIN_TOKEN")],
+    cache_dir: Annotated[
+        Path, typer.Option("--cache-dir", help="One folder per box, and fleet.json.")
+    ] = Path(".guificloud/boxes"),
+    reuse: Annotated[
+        bool,
+        typer.Option(
+            help="Run the boxes a previous run enrolled (fleet.json); enroll only the missing ones."
+        ),
+    ] = True,
+    rate_limit: RateLimit = None,
+    resync_interval: Resync = 30.0,
+    log_format: LogFormat = "auto",
+    log_level: LogLevel = "info",
+) -> None:
+    """Enroll N simulated boxes through the registry, then run their agents until stopped."""
+    configure_logging("agent", fmt=log_format, level=log_level)
+    code = asyncio.run(
+        _sim(
+            boxes,
+            registry_url,
+            provisioner_url,
+            admin_token,
+            cache_dir,
+            reuse=reuse,
+            rate_limit=rate_limit,
+            resync_interval=resync_interval,
+        )
+    )
+    raise typer.Exit(code)
+
+
+async def _sim(
+    boxes: int,
+    registry_url: str,
+    provisioner_url: str,
+    admin_token: str,
+    cache_dir: Path,
+    *,
+    reuse: bool,
+    rate_limit: int | None,
+    resync_interval: float,
+) -> int:
+    stop = _stop_on_signals()
+    configs = (load_fleet(cache_dir) if reuse else [])[:boxes]
+    if len(configs) < boxes:
+        enrolling = asyncio.create_task(
+            enroll_simulated_boxes(boxes - len(configs), registry_url, provisioner_url, admin_token)
+        )
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({enrolling, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not enrolling.done():
+            enrolling.cancel()
+            await asyncio.gather(enrolling, return_exceptions=True)
+            return 130
+        try:
+            configs += enrolling.result()
+        except EnrollmentError as exc:
+            log.error("fleet.enrollment_failed", error=str(exc))
+            return 1
+        save_fleet(cache_dir, configs)
+    await run_agents(
+        configs,
+        driver_factory=SimulatedDriver,
+        cache_root=cache_dir,
+        stop=stop,
+        resync_interval_s=resync_interval,
+        rate_limit_bps=rate_limit,
+    )
+    return 0

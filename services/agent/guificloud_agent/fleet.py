@@ -1,0 +1,79 @@
+"""Many agents in one process: for tests, demos and benchmarks (``guificloud agent sim``).
+
+Each agent has its own NATS connection and its own cache folder ``cache_root/<box_id>``;
+they share one HTTP client and one host-metrics sampler, which is cheap for hundreds of
+boxes. The configurations of an enrolled fleet are kept in ``cache_root/fleet.json`` so a
+restarted simulation runs the same boxes instead of enrolling new ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+
+from pydantic import TypeAdapter, ValidationError
+
+from guificloud.boxes import BoxConfig
+from guificloud.logging import get_logger
+from guificloud_agent.agent import Agent
+from guificloud_agent.drivers.base import DriverFactory
+from guificloud_agent.enroll import enroll_simulated_boxes
+from guificloud_agent.httpclient import http_client
+from guificloud_agent.metrics import MetricsSampler
+from guificloud_agent.options import AgentOptions
+
+__all__ = ["enroll_simulated_boxes", "load_fleet", "run_agents", "save_fleet"]
+
+log = get_logger(__name__)
+
+FLEET_FILE = "fleet.json"
+_CONFIGS = TypeAdapter(list[BoxConfig])
+
+
+async def run_agents(
+    configs: list[BoxConfig],
+    *,
+    driver_factory: DriverFactory,
+    cache_root: Path,
+    stop: asyncio.Event,
+    resync_interval_s: float = 30.0,
+    rate_limit_bps: int | None = None,
+) -> None:
+    """Run one agent per configuration until ``stop`` is set."""
+    interval = min((c.heartbeat_interval_s for c in configs), default=1.0)
+    sampler = MetricsSampler(cache_root, max_age_s=min(1.0, interval / 2))
+    async with http_client() as http:
+        agents = []
+        for config in configs:
+            options = AgentOptions(
+                cache_dir=cache_root / str(config.box_id),
+                resync_interval_s=resync_interval_s,
+                download_rate_limit_bps=rate_limit_bps,
+            )
+            driver = driver_factory(options.state_dir)
+            agents.append(Agent(config, options, driver=driver, metrics=sampler, http=http))
+        log.info("fleet.started", boxes=len(agents))
+        results = await asyncio.gather(*(a.run(stop) for a in agents), return_exceptions=True)
+        for agent, result in zip(agents, results, strict=True):
+            if isinstance(result, BaseException):
+                log.error("fleet.agent_ended", box_id=str(agent.config.box_id), error=repr(result))
+        log.info("fleet.stopped", boxes=len(agents))
+
+
+def load_fleet(cache_root: Path) -> list[BoxConfig]:
+    try:
+        return _CONFIGS.validate_json((cache_root / FLEET_FILE).read_bytes())
+    except FileNotFoundError:
+        return []
+    except ValidationError as exc:
+        log.warning("fleet.file_unreadable", error=str(exc))
+        return []
+
+
+def save_fleet(cache_root: Path, configs: list[BoxConfig]) -> None:
+    cache_root.mkdir(parents=True, exist_ok=True)
+    tmp = cache_root / f"{FLEET_FILE}.tmp"
+    tmp.write_text(json.dumps(_CONFIGS.dump_python(configs, mode="json"), indent=1))
+    os.replace(tmp, cache_root / FLEET_FILE)

@@ -1,0 +1,29 @@
+"""How an agent runs on this box, beside the ``BoxConfig`` the provisioner gave it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from guificloud_agent.drivers.base import Limits
+
+
+def _platform_limits() -> Limits:
+    return Limits(memory_mb=1024, disk_mb=8192)
+
+
+@dataclass(frozen=True)
+class AgentOptions:
+    cache_dir: Path
+    """Blobs go to ``cache_dir/blobs/sha256/<hex>``, the agent's own state to ``state_dir``."""
+    resync_interval_s: float = 30.0
+    """Level-triggered healing: the desired state is fetched again this often."""
+    download_rate_limit_bps: int | None = None
+    """Bytes per second for image downloads (weak Wi-Fi links); ``None`` is unlimited."""
+    download_attempts: int = 5
+    """Transient download errors (dropped link, 5xx) are resumed this many times in a row."""
+    platform_limits: Limits = field(default_factory=_platform_limits)
+
+    @property
+    def state_dir(self) -> Path:
+        return self.cache_dir / "state"

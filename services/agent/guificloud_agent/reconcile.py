@@ -1,0 +1,91 @@
+"""Bringing the box to its desired state: no platform, or the platform from one image.
+
+Each step that changes the actual state goes through ``on_status`` (which reports it). A
+failure leaves the box ``failed``; the same desired state is tried again only by a periodic
+resync (quietly: the box stays ``failed`` unless that try succeeds), a new generation is
+tried at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+
+from guificloud.boxes import DesiredState, DistroSpec
+from guificloud.logging import get_logger
+from guificloud_agent.cache import BlobCache
+from guificloud_agent.download import fetch_image
+from guificloud_agent.failures import DeployFailed
+from guificloud_agent.options import AgentOptions
+from guificloud_agent.platform import Platform
+from guificloud_agent.status import Status
+
+log = get_logger(__name__)
+
+
+class Reconciler:
+    def __init__(
+        self,
+        platform: Platform,
+        cache: BlobCache,
+        http: httpx.AsyncClient,
+        options: AgentOptions,
+        on_status: Callable[[Status], None],
+    ) -> None:
+        self.platform = platform
+        self.cache = cache
+        self.http = http
+        self.options = options
+        self.on_status = on_status
+        self.status: Status | None = None
+
+    def _set(self, status: Status) -> None:
+        self.status = status
+        self.on_status(status)
+
+    async def apply(self, desired: DesiredState, *, periodic: bool = False) -> None:
+        generation, spec = desired.generation, desired.distro
+        try:
+            if spec is None:
+                await self.platform.remove()
+                self._set(Status("idle", generation))
+            elif await self.platform.running_digest() == spec.digest:
+                self._set(Status("running", generation, spec.digest))
+            else:
+                await self._deploy(generation, spec, periodic=periodic)
+        except DeployFailed as exc:
+            log.warning("deploy.failed", generation=generation, reason=exc.reason)
+            self._set(Status("failed", generation, spec.digest if spec else None, exc.reason))
+        except Exception as exc:  # noqa: BLE001 - a box agent reports, it does not crash
+            log.exception("deploy.crashed", generation=generation)
+            self._set(
+                Status(
+                    "failed",
+                    generation,
+                    spec.digest if spec else None,
+                    f"agent error: {type(exc).__name__}: {exc}",
+                )
+            )
+
+    async def _deploy(self, generation: int, spec: DistroSpec, *, periodic: bool) -> None:
+        prior = self.status
+        failed_before = (
+            prior is not None
+            and prior.state == "failed"
+            and (prior.generation, prior.distro_digest) == (generation, spec.digest)
+        )
+        if failed_before and not periodic:
+            return
+        if not failed_before:
+            self._set(Status("deploying", generation, spec.digest))
+        image = await self.cache.verified(spec.digest) or await fetch_image(
+            self.http,
+            spec,
+            self.cache,
+            rate_limit_bps=self.options.download_rate_limit_bps,
+            attempts=self.options.download_attempts,
+        )
+        await self.platform.deploy(spec.digest, image)
+        self.cache.prune(keep=spec.digest)
+        self._set(Status("running", generation, spec.digest))

@@ -1,0 +1,102 @@
+"""Helpers of the agent's tests: images, running agents, reports read back from JetStream."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import tarfile
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from guificloud.boxes import BoxConfig
+from guificloud.events.agent import AgentReported
+from guificloud.events.envelope import Envelope
+from guificloud_agent.agent import Agent
+from guificloud_agent.drivers.simulated import SimulatedDriver
+from guificloud_agent.options import AgentOptions
+
+TIMEOUT_S = 15.0
+
+
+def make_image(size: int = 64 * 1024, *, files: int = 2) -> bytes:
+    """A tar.gz root filesystem of about ``size`` bytes (random content: gzip cannot shrink it)."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz") as archive:
+        for i in range(files):
+            content = os.urandom(size // files)
+            info = tarfile.TarInfo(f"rootfs/file{i}.bin")
+            info.size = len(content)
+            archive.addfile(info, io.BytesIO(content))
+    return out.getvalue()
+
+
+class Reports:
+    """The reports of one box, in order, read back from the AGENTS stream."""
+
+    def __init__(self, sub: Any) -> None:
+        self._sub = sub
+        self.seen: list[AgentReported] = []
+        self.envelopes: list[Envelope] = []
+
+    async def until(
+        self, predicate: Callable[[AgentReported], bool], timeout_s: float = TIMEOUT_S
+    ) -> AgentReported:
+        for report in self.seen:
+            if predicate(report):
+                return report
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while True:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise AssertionError(f"no such report; seen: {self.states()}")
+            try:
+                msg = await self._sub.next_msg(timeout=remaining)
+            except TimeoutError:
+                continue
+            envelope = Envelope.model_validate_json(msg.data)
+            report = AgentReported.model_validate(envelope.data)
+            self.envelopes.append(envelope)
+            self.seen.append(report)
+            if predicate(report):
+                return report
+
+    async def state(self, state: str, **fields: Any) -> AgentReported:
+        return await self.until(
+            lambda r: r.state == state and all(getattr(r, k) == v for k, v in fields.items())
+        )
+
+    def states(self) -> list[tuple[str, int, str | None]]:
+        return [(r.state, r.generation, r.distro_digest) for r in self.seen]
+
+    def changes(self) -> list[tuple[str, int, str | None]]:
+        """The states in order, a repeat counted once: an agent that connects while deploying
+        says so again (reports are level-based)."""
+        states = self.states()
+        return [s for i, s in enumerate(states) if i == 0 or states[i - 1] != s]
+
+
+@asynccontextmanager
+async def running_agent(config: BoxConfig, cache_dir: Path, **options: Any) -> AsyncIterator[Agent]:
+    """An agent running in this process until the block ends (as a stop signal would)."""
+    opts = AgentOptions(cache_dir=cache_dir, **options)
+    agent = Agent(config, opts, driver=SimulatedDriver(opts.state_dir))
+    stop = asyncio.Event()
+    task = asyncio.create_task(agent.run(stop))
+    try:
+        yield agent
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, TIMEOUT_S)
+
+
+async def eventually(check: Callable[[], bool], timeout_s: float = TIMEOUT_S) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while not check():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)

@@ -1,0 +1,146 @@
+"""The command line as an operator runs it: one agent from its config file, or a simulated
+fleet; both stop cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from guificloud.boxes import BoxConfig
+from guificloud.testing.processes import ServiceProcess
+from guificloud_agent.fleet import load_fleet
+from tests.agent.agent_helpers import TIMEOUT_S, make_image
+from tests.agent.agent_peer import ADMIN_TOKEN, Peer
+
+pytestmark = pytest.mark.integration
+
+AGENT = [sys.executable, "-m", "guificloud_agent"]
+
+
+@pytest.fixture
+def registry(nats_url: str, database_url: str, tmp_path: Path) -> Iterator[ServiceProcess]:
+    process = ServiceProcess(
+        "guificloud_registry",
+        log_dir=tmp_path,
+        env={
+            "GUIFICLOUD_NATS_URL": nats_url,
+            "GUIFICLOUD_DATABASE_URL": database_url,
+            "GUIFICLOUD_ENVIRONMENT": "test",
+            "GUIFICLOUD_ADMIN_TOKEN": ADMIN_TOKEN,
+        },
+    )
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+async def _terminate(process: asyncio.subprocess.Process) -> int:
+    """SIGTERM, as an operator or a supervisor would; a process that ignores it fails the test."""
+    if process.returncode is not None:
+        return process.returncode
+    process.send_signal(signal.SIGTERM)
+    try:
+        return await asyncio.wait_for(process.wait(), TIMEOUT_S)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise AssertionError("the agent did not stop on SIGTERM") from None
+
+
+async def test_run_from_a_config_file_and_stop_on_sigterm(
+    peer: Peer, reports, tmp_path: Path
+) -> None:
+    config = peer.add_box()
+    spec = peer.put_blob(make_image(16 * 1024))
+    peer.want(config.box_id, spec)
+    (tmp_path / "box.json").write_text(config.model_dump_json())
+    watch = await reports(config)
+
+    log_file = tmp_path / "agent.log"
+    with log_file.open("wb") as out:
+        process = await asyncio.create_subprocess_exec(
+            *AGENT,
+            "run",
+            "--config",
+            str(tmp_path / "box.json"),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--log-format",
+            "json",
+            stderr=out,
+        )
+    try:
+        await watch.state("running", distro_digest=spec.digest)
+    finally:
+        code = await _terminate(process)
+    assert code == 0
+    logs = [json.loads(line) for line in log_file.read_text().splitlines()]
+    assert {"agent.started", "agent.stopped"} <= {line["event"] for line in logs}
+    assert all(line["service"] == "agent" for line in logs)
+
+
+def test_a_bad_config_is_refused_naming_the_field(tmp_path: Path) -> None:
+    path = tmp_path / "box.json"
+    path.write_text(
+        json.dumps(
+            {
+                "box_id": "not-a-uuid",
+                "token": "x" * 20,
+                "provisioner_url": "http://127.0.0.1:9",
+                "nats_url": "nats://x",
+            }
+        )
+    )
+    result = subprocess.run(
+        [*AGENT, "run", "--config", str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert "box_id" in result.stderr
+
+
+async def test_sim_enrolls_and_runs_a_fleet(
+    nats_url: str, registry: ServiceProcess, reports, tmp_path: Path
+) -> None:
+    peer = Peer(nats_url, registry_url=registry.url)
+    peer.default_distro = peer.put_blob(make_image(16 * 1024))
+    peer.start()
+    cache = tmp_path / "boxes"
+    process = await asyncio.create_subprocess_exec(
+        *AGENT,
+        "sim",
+        "--boxes",
+        "2",
+        "--registry-url",
+        registry.url,
+        "--provisioner-url",
+        peer.url,
+        "--admin-token",
+        ADMIN_TOKEN,
+        "--cache-dir",
+        str(cache),
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        configs: list[BoxConfig] = []
+        for _ in range(int(TIMEOUT_S / 0.1)):
+            configs = load_fleet(cache)
+            if configs:
+                break
+            await asyncio.sleep(0.1)
+        assert len(configs) == 2
+        for config in configs:
+            watch = await reports(config)
+            await watch.state("running", distro_digest=peer.default_distro.digest)
+    finally:
+        code = await _terminate(process)
+        peer.stop()
+    assert code == 0
