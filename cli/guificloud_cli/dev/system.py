@@ -12,7 +12,6 @@ from pathlib import Path
 
 import httpx
 from rich.console import Console
-from rich.table import Table
 
 from guificloud.devservers.nats import NatsServer
 from guificloud.devservers.ports import port_in_use
@@ -194,13 +193,10 @@ async def _run_services(
 def _print_endpoints(
     console: Console, urls: dict[str, str], nats_url: str, db_url: str, data_dir: Path
 ) -> None:
-    table = Table(title="guifi-cloud is up", show_lines=False)
-    table.add_column("part")
-    table.add_column("listens on")
-    table.add_column("API docs")
+    """Plain lines, so that nothing is cut on a narrow terminal or in a log file."""
+    console.print("[bold green]guifi-cloud is up[/]")
     for name, url in urls.items():
-        table.add_row(name, url, f"{url}/api/v1/docs")
-    table.add_row("nats", nats_url, "")
-    table.add_row("postgres", db_url.replace("+asyncpg", ""), "")
-    table.add_row("admin token", str(data_dir / "admin-token"), "")
-    console.print(table)
+        console.print(f"  {name:<12} {url}  (API docs: {url}/api/v1/docs)", highlight=False)
+    console.print(f"  {'nats':<12} {nats_url}", highlight=False)
+    console.print(f"  {'postgres':<12} {db_url.replace('+asyncpg', '')}", highlight=False)
+    console.print(f"  {'admin token':<12} {data_dir / 'admin-token'}", highlight=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -97,8 +98,10 @@ class Bus:
         )
 
     async def close(self) -> None:
-        if not self.nc.is_closed:
-            try:
-                await self.nc.drain()
-            except Exception:  # noqa: BLE001 - closing anyway
+        if self.nc.is_closed:
+            return
+        try:
+            await self.nc.drain()
+        except Exception:  # noqa: BLE001 - NATS already gone: close without draining
+            with contextlib.suppress(Exception):
                 await self.nc.close()

@@ -51,7 +51,9 @@ class NatsServer:
     def start(self, *, log_file: Path | None = None) -> None:
         self.store_dir.mkdir(parents=True, exist_ok=True)
         out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
-        self.process = subprocess.Popen(self.command(), stdout=out, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            self.command(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
         try:
             wait_for_port(self.port, host=self.host, timeout_s=20)
         except TimeoutError:

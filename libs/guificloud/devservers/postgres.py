@@ -127,6 +127,7 @@ class PostgresServer:
             args,
             stdout=out,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C reaches the supervisor, which stops us last
             **self._run_kwargs(),  # type: ignore[arg-type]
         )
         try:
