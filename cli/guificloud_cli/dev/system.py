@@ -196,7 +196,13 @@ def _print_endpoints(
     """Plain lines, so that nothing is cut on a narrow terminal or in a log file."""
     console.print("[bold green]guifi-cloud is up[/]")
     for name, url in urls.items():
-        console.print(f"  {name:<12} {url}  (API docs: {url}/api/v1/docs)", highlight=False)
-    console.print(f"  {'nats':<12} {nats_url}", highlight=False)
-    console.print(f"  {'postgres':<12} {db_url.replace('+asyncpg', '')}", highlight=False)
-    console.print(f"  {'admin token':<12} {data_dir / 'admin-token'}", highlight=False)
+        console.print(
+            f"  {name:<12} {url}  (API docs: {url}/api/v1/docs)", highlight=False, soft_wrap=True
+        )
+    console.print(f"  {'nats':<12} {nats_url}", highlight=False, soft_wrap=True)
+    console.print(
+        f"  {'postgres':<12} {db_url.replace('+asyncpg', '')}", highlight=False, soft_wrap=True
+    )
+    console.print(
+        f"  {'admin token':<12} {data_dir / 'admin-token'}", highlight=False, soft_wrap=True
+    )

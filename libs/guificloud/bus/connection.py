@@ -26,6 +26,7 @@ class Bus:
         self.nc = nc
         self.js: JetStreamContext = nc.jetstream()
         self.source = source
+        self._closing: list[bool] = []
 
     @classmethod
     async def connect(
@@ -38,8 +39,11 @@ class Bus:
         max_reconnect_attempts: int = -1,
         connect_timeout: float = 2.0,
     ) -> Bus:
+        closing: list[bool] = []
+
         async def _disconnected() -> None:
-            log.warning("nats.disconnected", client=name)
+            if not closing:
+                log.warning("nats.disconnected", client=name)
 
         async def _reconnected() -> None:
             log.info("nats.reconnected", client=name)
@@ -63,7 +67,9 @@ class Bus:
             error_cb=_error,
             **kwargs,
         )
-        return cls(nc, source=name)
+        bus = cls(nc, source=name)
+        bus._closing = closing
+        return bus
 
     @property
     def connected(self) -> bool:
@@ -100,6 +106,7 @@ class Bus:
     async def close(self) -> None:
         if self.nc.is_closed:
             return
+        self._closing.append(True)
         try:
             await self.nc.drain()
         except Exception:  # noqa: BLE001 - NATS already gone: close without draining
