@@ -9,44 +9,24 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from uuid import uuid4
 
-import asyncpg
 import nats
 import pytest
 import pytest_asyncio
 from nats.js.errors import NotFoundError
-from sqlalchemy.engine import make_url
 
 from guificloud.streams import IMAGESTORE
+from guificloud.testing.plugin import fresh_database
 from guificloud.testing.processes import ServiceProcess
 from guificloud.testing.servers import Servers
 
 MAX_IMAGE_BYTES = 1_000_000
 
 
-def _plain(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 @pytest_asyncio.fixture(scope="module")
 async def module_database_url(servers: Servers) -> AsyncIterator[str]:
-    name = f"imagestore_{uuid4().hex[:12]}"
-    admin = await asyncpg.connect(_plain(servers.admin_database_url))
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    yield (
-        make_url(servers.admin_database_url)
-        .set(drivername="postgresql+asyncpg", database=name)
-        .render_as_string(hide_password=False)
-    )
-    admin = await asyncpg.connect(_plain(servers.admin_database_url))
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with fresh_database(servers, prefix="imagestore") as url:
+        yield url
 
 
 @pytest_asyncio.fixture(scope="module")

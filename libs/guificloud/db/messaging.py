@@ -38,3 +38,22 @@ def define_messaging_tables(metadata: MetaData) -> MessagingTables:
         Column("handled_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
     return MessagingTables(outbox=outbox, inbox=inbox)
+
+
+def create_messaging_tables(schema: str) -> None:
+    """For a service's first migration: create ``inbox`` and ``outbox`` in ``schema``.
+
+    Existing databases have these shapes: a later change to them is a new helper that every
+    service's next migration calls, never an edit of :func:`define_messaging_tables` alone."""
+    from alembic import op
+
+    tables = define_messaging_tables(MetaData(schema=schema))
+    tables.inbox.create(op.get_bind())
+    tables.outbox.create(op.get_bind())
+
+
+def drop_messaging_tables(schema: str) -> None:
+    from alembic import op
+
+    op.drop_table("outbox", schema=schema)
+    op.drop_table("inbox", schema=schema)

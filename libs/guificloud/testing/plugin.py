@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Iterator
 from uuid import uuid4
 
@@ -30,24 +31,33 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         yield found
 
 
-@pytest_asyncio.fixture
-async def database_url(servers: Servers) -> AsyncIterator[str]:
-    name = f"t_{uuid4().hex[:12]}"
+@contextlib.asynccontextmanager
+async def fresh_database(servers: Servers, prefix: str = "t") -> AsyncIterator[str]:
+    """A new empty database on the session's server, dropped afterwards; yields its URL."""
+    name = f"{prefix}_{uuid4().hex[:12]}"
     admin = await asyncpg.connect(_plain(servers.admin_database_url))
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
-    yield (
-        make_url(servers.admin_database_url)
-        .set(drivername="postgresql+asyncpg", database=name)
-        .render_as_string(hide_password=False)
-    )
-    admin = await asyncpg.connect(_plain(servers.admin_database_url))
     try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        yield (
+            make_url(servers.admin_database_url)
+            .set(drivername="postgresql+asyncpg", database=name)
+            .render_as_string(hide_password=False)
+        )
     finally:
-        await admin.close()
+        admin = await asyncpg.connect(_plain(servers.admin_database_url))
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+@pytest_asyncio.fixture
+async def database_url(servers: Servers) -> AsyncIterator[str]:
+    async with fresh_database(servers) as url:
+        yield url
 
 
 @pytest_asyncio.fixture
