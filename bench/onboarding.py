@@ -21,6 +21,8 @@ import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 from uuid import UUID
 
@@ -115,6 +117,28 @@ class Fleet:
         await self.admin.aclose()
 
 
+def post_burst(registry: str, node_id: str, count: int, concurrency: int) -> list[str]:
+    """Add ``count`` devices at once, from a process of its own so that the HTTP client's
+    work does not land on the simulated boxes' event loop."""
+
+    async def run() -> list[str]:
+        limits = httpx.Limits(max_connections=concurrency)
+        async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+            gate = asyncio.Semaphore(concurrency)
+
+            async def one(i: int) -> str:
+                async with gate:
+                    return str(await add_device(client, registry, node_id, 10_000 + i))
+
+            return await asyncio.gather(*(one(i) for i in range(count)))
+
+    return asyncio.run(run())
+
+
+def warm_up() -> None:
+    """Import what the poster needs before the clock starts."""
+
+
 async def add_device(client: httpx.AsyncClient, registry: str, node_id: str, i: int) -> UUID:
     response = await client.post(
         f"{registry}/api/v1/nodes/{node_id}/devices",
@@ -191,16 +215,16 @@ async def measure(root: Path, samples: int, burst: int) -> dict[str, object]:
                 latencies = latencies[5:]
 
                 say(f"throughput: {burst} boxes added at once")
-                limit = asyncio.Semaphore(32)
-
-                async def one(i: int) -> UUID:
-                    async with limit:
-                        return await add_device(client, urls["registry"], node, 10_000 + i)
-
-                start = time.perf_counter()
-                ids = await asyncio.gather(*(one(i) for i in range(burst)))
+                loop = asyncio.get_running_loop()
+                with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as poster:
+                    await loop.run_in_executor(poster, warm_up)
+                    start = time.perf_counter()
+                    ids = await loop.run_in_executor(
+                        poster, post_burst, urls["registry"], node, burst, 32
+                    )
                 posted = time.perf_counter() - start
-                await asyncio.wait_for(asyncio.gather(*(fleet.expect(b) for b in ids)), 600)
+                waits = (fleet.expect(UUID(b)) for b in ids)
+                await asyncio.wait_for(asyncio.gather(*waits), 600)
                 elapsed = time.perf_counter() - start
                 say(f"burst: devices posted after {posted:.2f}s, all ready after {elapsed:.2f}s")
             finally:

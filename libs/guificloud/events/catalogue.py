@@ -8,26 +8,28 @@ from guificloud.errors import PermanentFailure
 from guificloud.events import agent, imagestore, monitor, provisioner, registry
 from guificloud.events.envelope import Envelope, Event
 
-CATALOGUE: dict[tuple[str, int], type[Event]] = {
-    (cls.TYPE, cls.VERSION): cls
-    for cls in (
-        registry.ZoneCreated,
-        registry.NodeCreated,
-        registry.NodeUpdated,
-        registry.DeviceAdded,
-        imagestore.ImagePublished,
-        provisioner.BoxRegistered,
-        provisioner.BoxConfigured,
-        provisioner.BoxDeploying,
-        provisioner.BoxReady,
-        provisioner.BoxFailed,
-        provisioner.BoxSync,
-        agent.AgentReported,
-        agent.Heartbeat,
-        monitor.BoxOnline,
-        monitor.BoxOffline,
-    )
-}
+FAMILIES = (registry, imagestore, provisioner, agent, monitor)
+
+
+def _collect() -> dict[tuple[str, int], type[Event]]:
+    """Every concrete event class of the family modules (those naming a ``TYPE``)."""
+    found: dict[tuple[str, int], type[Event]] = {}
+    for module in FAMILIES:
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, Event)
+                and value.__module__ == module.__name__
+                and "TYPE" in vars(value)
+            ):
+                key = (value.TYPE, value.VERSION)
+                if key in found:
+                    raise RuntimeError(f"event type {key} defined twice")
+                found[key] = value
+    return found
+
+
+CATALOGUE: dict[tuple[str, int], type[Event]] = _collect()
 
 
 def decode(raw: bytes) -> tuple[Envelope, Event]:
