@@ -23,6 +23,9 @@ class BoxConfig(BaseModel):
     provisioner_url: str
     nats_url: str
     heartbeat_interval_s: float = Field(5.0, gt=0)
+    trusted_keys: dict[str, str] = Field(
+        default_factory=dict, description="Publisher key id -> base64 ed25519 public key"
+    )
 
 
 class DistroSpec(BaseModel):
@@ -35,6 +38,9 @@ class DistroSpec(BaseModel):
     digest: str = Field(pattern=DIGEST_PATTERN)
     size: int = Field(ge=0)
     url: str
+    arch: str | None = None
+    signature: str | None = Field(None, description="base64 ed25519, see guificloud.signing")
+    key_id: str | None = None
 
 
 class DesiredState(BaseModel):
@@ -44,3 +50,6 @@ class DesiredState(BaseModel):
     generation: int = Field(ge=0, description="Bumped on every change of desired state")
     distro: DistroSpec | None = None
     heartbeat_interval_s: float = Field(5.0, gt=0)
+    trusted_keys: dict[str, str] = Field(
+        default_factory=dict, description="Publisher key id -> base64 ed25519 public key"
+    )
