@@ -101,6 +101,7 @@ async def test_cloud_device_becomes_configured_box_with_credentials(provisioner)
         "generation": 0,
         "distro": None,
         "heartbeat_interval_s": 5.0,
+        "trusted_keys": {},
     }
 
     digest = "sha256:" + "ab" * 32
