@@ -163,3 +163,78 @@ async def test_unknown_and_malformed_ids(provisioner) -> None:  # type: ignore[n
     assert response.status_code == 404 and str(missing) in response.json()["detail"]
     assert (await client.get("/api/v1/boxes/not-a-uuid")).status_code == 422
     assert (await client.get(f"/api/v1/boxes/{missing}/desired")).status_code == 404
+
+
+async def test_signed_distros_trusted_keys_and_deprecation(provisioner) -> None:  # type: ignore[no-untyped-def]
+    from guificloud import signing
+    from guificloud.events.imagestore import (
+        ImageDeprecated,
+        PublisherKeyAdded,
+        PublisherKeyRevoked,
+    )
+
+    client, bus = provisioner
+    private, public = signing.generate_key()
+    kid = signing.key_id(public)
+    await _publish(bus, PublisherKeyAdded(key_id=kid, public_key=public, publisher="guifi"))
+
+    def image(version: str, fill: str) -> ImagePublished:
+        digest = "sha256:" + fill * 64
+        return ImagePublished(
+            image_id=uuid4(),
+            name="guifi-community-distro",
+            version=version,
+            arch="amd64",
+            format="tar.gz",
+            channel="stable",
+            digest=digest,
+            size=10,
+            url=f"/api/v1/blobs/{digest}",
+            published_at=datetime.now(UTC),
+            signature=signing.sign(private, "guifi-community-distro", version, "amd64", digest),
+            key_id=kid,
+        )
+
+    old, new = image("1.0.0", "1"), image("1.1.0", "2")
+    await _publish(bus, old)
+    await _publish(bus, new)
+    await _publish(
+        bus,
+        ImageDeprecated(
+            image_id=new.image_id,
+            name=new.name,
+            version=new.version,
+            arch="amd64",
+            digest=new.digest,
+        ),
+    )
+    await _wait(client, "/api/v1/distros", lambda d: len(d) == 2)
+    await asyncio.sleep(0.5)
+
+    event = _device()
+    await _publish(bus, event)
+    box_path = f"/api/v1/boxes/{event.device_id}"
+    await _wait(client, box_path, lambda b: b["state"] == "configured")
+    config = (
+        await client.get(f"{box_path}/config", headers={"Authorization": f"Bearer {ADMIN}"})
+    ).json()
+    assert config["trusted_keys"] == {kid: public}
+    auth = {"Authorization": f"Bearer {config['token']}"}
+    desired = (await client.get(f"{box_path}/desired", headers=auth)).json()
+    assert desired["distro"]["version"] == "1.0.0", "a deprecated image was chosen"
+    assert desired["distro"]["key_id"] == kid and desired["distro"]["arch"] == "amd64"
+    signing.verify(
+        desired["trusted_keys"],
+        desired["distro"]["signature"],
+        kid,
+        "guifi-community-distro",
+        "1.0.0",
+        "amd64",
+        old.digest,
+    )
+
+    await _publish(bus, PublisherKeyRevoked(key_id=kid))
+    deadline = time.monotonic() + 20
+    while (await client.get(f"{box_path}/desired", headers=auth)).json()["trusted_keys"]:
+        assert time.monotonic() < deadline, "the revoked key was still handed out"
+        await asyncio.sleep(0.05)

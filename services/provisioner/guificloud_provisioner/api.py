@@ -14,6 +14,7 @@ from guificloud.db.uow import UnitOfWork
 from guificloud.errors import NotFound, Unauthorized
 from guificloud.http import AdminDep, RuntimeDep, UowDep, create_base_app
 from guificloud.runtime import Runtime
+from guificloud_provisioner import distros
 from guificloud_provisioner.models import Box, BoxTransition, DistroImage
 from guificloud_provisioner.schemas import BoxDetail, BoxOut, DistroOut, TransitionOut
 from guificloud_provisioner.settings import ProvisionerSettings
@@ -83,6 +84,7 @@ async def get_box_config(box_id: UUID, uow: UowDep, runtime: RuntimeDep) -> BoxC
         provisioner_url=settings.base_url,
         nats_url=settings.box_nats_url or settings.nats_url,
         heartbeat_interval_s=settings.box_heartbeat_interval_s,
+        trusted_keys=await distros.trusted_keys(uow),
     )
 
 
@@ -98,7 +100,7 @@ async def _authenticated_box(
 
 @router.get("/boxes/{box_id}/desired", response_model=DesiredState, tags=["agents"])
 async def get_desired_state(
-    box: Annotated[Box, Depends(_authenticated_box)], runtime: RuntimeDep
+    box: Annotated[Box, Depends(_authenticated_box)], uow: UowDep, runtime: RuntimeDep
 ) -> DesiredState:
     """What the box's agent fetches on every (re)connect."""
     settings = runtime.settings
@@ -109,6 +111,7 @@ async def get_desired_state(
         generation=box.generation,
         distro=distro,
         heartbeat_interval_s=settings.box_heartbeat_interval_s,
+        trusted_keys=await distros.trusted_keys(uow),
     )
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from guificloud.boxes import DistroSpec
 from guificloud.db.uow import UnitOfWork
 from guificloud.events.provisioner import BoxSync
-from guificloud_provisioner.models import Box, DistroImage
+from guificloud_provisioner.models import Box, DistroImage, TrustedKey
 from guificloud_provisioner.settings import ProvisionerSettings
 
 
@@ -22,6 +22,7 @@ async def current_distro(
                 DistroImage.name == settings.distro_name,
                 DistroImage.channel == settings.distro_channel,
                 DistroImage.arch.in_((arch, "all")),
+                DistroImage.deprecated.is_(False),
             )
             .order_by(DistroImage.published_at.desc())
             .limit(1)
@@ -32,7 +33,14 @@ async def current_distro(
 def spec_of(image: DistroImage, settings: ProvisionerSettings) -> DistroSpec:
     url = image.url if "://" in image.url else settings.imagestore_url.rstrip("/") + image.url
     return DistroSpec(
-        name=image.name, version=image.version, digest=image.digest, size=image.size, url=url
+        name=image.name,
+        version=image.version,
+        digest=image.digest,
+        size=image.size,
+        url=url,
+        arch=image.arch,
+        signature=image.signature,
+        key_id=image.key_id,
     )
 
 
@@ -48,3 +56,9 @@ def assign(uow: UnitOfWork, box: Box, spec: DistroSpec) -> bool:
     box.generation += 1
     uow.emit(BoxSync(box_id=box.id, generation=box.generation))
     return True
+
+
+async def trusted_keys(uow: UnitOfWork) -> dict[str, str]:
+    """The publisher keys boxes must check signatures against (revoked ones left out)."""
+    rows = await uow.session.scalars(select(TrustedKey).where(TrustedKey.revoked.is_(False)))
+    return {key.key_id: key.public_key for key in rows}

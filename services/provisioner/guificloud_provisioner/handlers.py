@@ -10,14 +10,11 @@ import secrets
 from datetime import UTC, datetime
 from functools import partial
 
-from sqlalchemy import select
-
 from guificloud.bus.consumer import Handler
 from guificloud.db.uow import UnitOfWork
 from guificloud.errors import PermanentFailure
 from guificloud.events.agent import AgentReported
 from guificloud.events.envelope import Event
-from guificloud.events.imagestore import ImagePublished
 from guificloud.events.provisioner import (
     BoxConfigured,
     BoxDeploying,
@@ -28,7 +25,7 @@ from guificloud.events.provisioner import (
 from guificloud.events.registry import CLOUD_DEVICE_TYPES, DeviceAdded
 from guificloud.logging import get_logger
 from guificloud_provisioner import distros
-from guificloud_provisioner.models import Box, DistroImage
+from guificloud_provisioner.models import Box
 from guificloud_provisioner.settings import ProvisionerSettings
 from guificloud_provisioner.states import transition
 
@@ -86,38 +83,6 @@ async def handle_device_added(
     )
 
 
-async def handle_image_published(
-    event: ImagePublished, uow: UnitOfWork, *, settings: ProvisionerSettings
-) -> None:
-    """Keep the read model; a new current distro goes to every box of its arch."""
-    if await uow.session.get(DistroImage, event.image_id) is None:
-        uow.session.add(
-            DistroImage(
-                image_id=event.image_id,
-                name=event.name,
-                version=event.version,
-                arch=event.arch,
-                channel=event.channel,
-                format=event.format,
-                digest=event.digest,
-                size=event.size,
-                url=event.url,
-                published_at=event.published_at,
-            )
-        )
-        await uow.session.flush()
-    if event.name != settings.distro_name or event.channel != settings.distro_channel:
-        return
-    arches = None if event.arch == "all" else (event.arch,)
-    stmt = select(Box).where(Box.state.is_not(None)).with_for_update()
-    if arches:
-        stmt = stmt.where(Box.arch.in_(arches))
-    for box in await uow.session.scalars(stmt):
-        image = await distros.current_distro(uow, settings, box.arch)
-        if image is not None and image.image_id == event.image_id:
-            distros.assign(uow, box, distros.spec_of(image, settings))
-
-
 async def handle_agent_reported(event: AgentReported, uow: UnitOfWork) -> None:
     """The agent's actual state drives the box's state toward ``ready`` or ``failed``."""
     box = await uow.session.get(Box, event.box_id, with_for_update=True)
@@ -144,6 +109,5 @@ async def handle_agent_reported(event: AgentReported, uow: UnitOfWork) -> None:
 def event_handlers(settings: ProvisionerSettings) -> dict[type[Event], Handler]:
     return {
         DeviceAdded: partial(handle_device_added, settings=settings),
-        ImagePublished: partial(handle_image_published, settings=settings),
         AgentReported: handle_agent_reported,
     }

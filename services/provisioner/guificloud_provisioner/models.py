@@ -74,3 +74,17 @@ class DistroImage(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     url: Mapped[str] = mapped_column(Text)
     published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    signature: Mapped[str | None] = mapped_column(Text)
+    key_id: Mapped[str | None] = mapped_column(String(16))
+    deprecated: Mapped[bool] = mapped_column(default=False, server_default="false")
+
+
+class TrustedKey(Base):
+    """Read model of the image store's publisher keys, handed to boxes with their state."""
+
+    __tablename__ = "trusted_keys"
+
+    key_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    public_key: Mapped[str] = mapped_column(Text)
+    publisher: Mapped[str] = mapped_column(String(200))
+    revoked: Mapped[bool] = mapped_column(default=False, server_default="false")

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 
 from guificloud.bus.consumer import Subscription
 from guificloud.events.agent import AgentReported
-from guificloud.events.imagestore import ImagePublished
 from guificloud.events.registry import DeviceAdded
 from guificloud.runtime import Runtime, ServiceDefinition
 from guificloud.streams import AGENTS, BOXES, IMAGESTORE, PROVISIONER, REGISTRY
 from guificloud_provisioner.api import create_app
 from guificloud_provisioner.handlers import event_handlers
+from guificloud_provisioner.images import image_handlers
 from guificloud_provisioner.models import SCHEMA, messaging, metadata
 from guificloud_provisioner.settings import ProvisionerSettings
 
@@ -30,7 +30,7 @@ def subscriptions(runtime: Runtime) -> Sequence[Subscription]:
         Subscription(
             stream=IMAGESTORE.name,
             durable="provisioner-images",
-            handlers={ImagePublished: handlers[ImagePublished]},
+            handlers=image_handlers(settings),
         ),
         Subscription(
             stream=AGENTS.name,
