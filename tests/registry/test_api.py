@@ -120,6 +120,12 @@ def test_unknown_ids_are_404(registry: httpx.Client) -> None:
     assert registry.get("/api/v1/nodes/not-a-uuid").status_code == 422
 
 
+def test_correlation_id_is_kept_or_made(registry: httpx.Client) -> None:
+    given = registry.get("/healthz", headers={"X-Correlation-Id": "flow-42"})
+    assert given.headers["X-Correlation-Id"] == "flow-42"
+    assert len(registry.get("/healthz").headers["X-Correlation-Id"]) == 36
+
+
 def test_health_and_openapi(registry: httpx.Client) -> None:
     assert registry.get("/healthz").json() == {"status": "ok"}
     ready = registry.get("/readyz").json()
