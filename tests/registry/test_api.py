@@ -2,31 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from uuid import uuid4
 
 import httpx
 import pytest
 
-from guificloud.testing.processes import ServiceProcess
-
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def registry(database_url: str, nats_url: str, tmp_path: Path) -> Iterator[httpx.Client]:
-    proc = ServiceProcess(
-        "guificloud_registry",
-        log_dir=tmp_path,
-        env={"GUIFICLOUD_DATABASE_URL": database_url, "GUIFICLOUD_NATS_URL": nats_url},
-    )
-    proc.start()
-    try:
-        with httpx.Client(base_url=proc.url, timeout=10) as client:
-            yield client
-    finally:
-        proc.stop()
 
 
 def _zone(client: httpx.Client) -> str:

@@ -6,6 +6,8 @@ from pydantic_settings import SettingsConfigDict
 
 from guificloud.settings import DEFAULT_PORTS, ServiceSettings
 
+MIB = 1024**2
+
 
 class RegistrySettings(ServiceSettings):
     model_config = SettingsConfigDict(
@@ -14,3 +16,5 @@ class RegistrySettings(ServiceSettings):
 
     service: str = "registry"
     port: int = DEFAULT_PORTS["registry"]
+    cnml_max_bytes: int = 256 * MIB
+    """The largest CNML upload accepted; guifi.net's whole-world detail export is ~200 MB."""

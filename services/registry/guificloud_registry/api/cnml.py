@@ -1,0 +1,101 @@
+"""``POST /api/v1/cnml`` (import) and ``GET /api/v1/zones/{id}/cnml`` (export)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+from starlette.requests import ClientDisconnect
+
+from guificloud.errors import DomainError, InvalidInput
+from guificloud.http import RuntimeDep, UowDep
+from guificloud.logging import get_logger
+from guificloud_registry import commands
+from guificloud_registry.cnml import export
+from guificloud_registry.cnml.importer import import_document
+from guificloud_registry.cnml.parse import CnmlParser
+from guificloud_registry.cnml.records import Level
+from guificloud_registry.settings import RegistrySettings
+
+router = APIRouter(prefix="/api/v1", tags=["cnml"])
+log = get_logger(__name__)
+
+UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/xml": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+class TooLarge(DomainError):
+    status_code = 413
+
+
+class UnsupportedMedia(DomainError):
+    status_code = 415
+
+
+@router.post("/cnml", openapi_extra=UPLOAD_BODY)
+async def import_cnml(
+    request: Request,
+    runtime: RuntimeDep,
+    dry_run: Annotated[bool, Query(description="Report what would change; change nothing")] = False,
+) -> dict[str, Any]:
+    """Import a CNML export of guifi.net (level ``zones``, ``nodes`` or ``detail``), sent as
+    the raw body. The body is parsed as it streams in and is size-limited; the import is one
+    transaction, so a malformed file (422 with its line and reason) changes nothing. Importing
+    the same file again changes and publishes nothing."""
+    if request.headers.get("content-type", "").startswith("multipart/"):
+        raise UnsupportedMedia(
+            "send the CNML file as the body (application/xml), not as a form", field="body"
+        )
+    settings = runtime.settings
+    assert isinstance(settings, RegistrySettings)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > settings.cnml_max_bytes:
+        raise TooLarge(f"CNML larger than {settings.cnml_max_bytes} bytes", field="body")
+    parser = CnmlParser()
+    received = 0
+    try:
+        async for chunk in request.stream():
+            received += len(chunk)
+            if received > settings.cnml_max_bytes:
+                raise TooLarge(f"CNML larger than {settings.cnml_max_bytes} bytes", field="body")
+            parser.feed(chunk)
+    except ClientDisconnect as exc:
+        raise InvalidInput("the upload was interrupted", field="body") from exc
+    document = parser.close()
+    async with runtime.uow() as uow:
+        result = await import_document(uow, document)
+        if dry_run:
+            await uow.rollback()
+            result.events = 0
+        else:
+            await uow.commit()
+    log.info("cnml.received", bytes=received, level=document.level, dry_run=dry_run)
+    return {**result.as_dict(), "dry_run": dry_run}
+
+
+@router.get(
+    "/zones/{zone_id}/cnml",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/xml": {}}}},
+)
+async def export_cnml(
+    zone_id: UUID,
+    request: Request,
+    uow: UowDep,
+    level: Annotated[Level, Query(description="zones, nodes or detail")] = "detail",
+) -> StreamingResponse:
+    """The zone and its subtree as CNML, which the importer reads back to the same records."""
+    zone = await commands.get_zone(uow, zone_id)
+    snapshot = await export.load(uow.session, zone, level)
+    name = f"guificloud_{zone.external_id or zone.id}_{level}.cnml"
+    return StreamingResponse(
+        export.write(snapshot, level, server_url=str(request.base_url).rstrip("/")),
+        media_type="application/xml",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -1,0 +1,170 @@
+"""``/api/v1/nodes``: steps 1 and 2 of the seed, the searchable list, and GeoJSON for maps."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from pydantic import TypeAdapter
+from sqlalchemy import select
+
+from guificloud.http import UowDep
+from guificloud_registry import commands
+from guificloud_registry.api.listing import (
+    BBoxParam,
+    Cursor,
+    Limit,
+    Statuses,
+    Text,
+    Within,
+    filters,
+    item_response,
+    page_response,
+)
+from guificloud_registry.conditional import not_modified
+from guificloud_registry.models import Node
+from guificloud_registry.network import links_of
+from guificloud_registry.pagination import LINK_HEADER, next_link
+from guificloud_registry.schemas import LinkOut, LocationIn, NodeIn, NodeOut, NodePatch
+from guificloud_registry.search import Filters, Page, node_conditions, page
+
+router = APIRouter(prefix="/api/v1", tags=["nodes"])
+NODES = TypeAdapter(list[NodeOut])
+IfMatch = Annotated[str | None, Header(description="ETag the change was based on")]
+DeviceTypes = Annotated[list[str], Query(description="Nodes with a device of this type")]
+
+
+def node_filters(
+    within: Within = None,
+    zone_id: UUID | None = None,
+    status: Statuses = [],  # noqa: B006 - FastAPI copies query defaults
+    device_type: DeviceTypes = [],  # noqa: B006
+    bbox: BBoxParam = None,
+    q: Text = None,
+    external_id: int | None = None,
+) -> Filters:
+    return filters(
+        within=within,
+        zone_id=zone_id,
+        status=status,
+        device_type=device_type,
+        bbox=bbox,
+        q=q,
+        external_id=external_id,
+    )
+
+
+async def _page(uow: UowDep, f: Filters, limit: int, cursor: str | None) -> Page:
+    where = await node_conditions(uow.session, f)
+    keys = (Node.created_at, Node.id)
+    return await page(uow.session, select(Node), keys, where, limit=limit, cursor=cursor)
+
+
+@router.post("/nodes", status_code=201, response_model=NodeOut)
+async def create_node(data: NodeIn, uow: UowDep) -> Response:
+    """Step 1 (and 2): a node with its information and its place on the map."""
+    return item_response(await commands.create_node(uow, data), NodeOut, status_code=201)
+
+
+@router.get("/nodes", response_model=list[NodeOut])
+async def list_nodes(
+    request: Request,
+    uow: UowDep,
+    within: Within = None,
+    zone_id: UUID | None = None,
+    status: Statuses = [],  # noqa: B006
+    device_type: DeviceTypes = [],  # noqa: B006
+    bbox: BBoxParam = None,
+    q: Text = None,
+    external_id: int | None = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> Response:
+    """Nodes, oldest first, filtered; a keyset page with a ``next`` link."""
+    f = node_filters(within, zone_id, status, device_type, bbox, q, external_id)
+    return page_response(request, await _page(uow, f, limit, cursor), NODES)
+
+
+@router.get("/nodes.geojson", tags=["maps"])
+async def nodes_geojson(
+    request: Request,
+    uow: UowDep,
+    within: Within = None,
+    zone_id: UUID | None = None,
+    status: Statuses = [],  # noqa: B006
+    device_type: DeviceTypes = [],  # noqa: B006
+    bbox: BBoxParam = None,
+    q: Text = None,
+    external_id: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+    cursor: Cursor = None,
+) -> Response:
+    """The same list as a GeoJSON FeatureCollection of points, for maps."""
+    f = node_filters(within, zone_id, status, device_type, bbox, q, external_id)
+    found = await _page(uow, f, limit, cursor)
+    collection = {"type": "FeatureCollection", "features": [_feature(n) for n in found.items]}
+    headers = {}
+    if found.next_cursor is not None:
+        headers[LINK_HEADER] = next_link(request.url, found.next_cursor)
+    return Response(
+        json.dumps(collection, separators=(",", ":")),
+        media_type="application/geo+json",
+        headers=headers,
+    )
+
+
+def _feature(node: Node) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "id": str(node.id),
+        "geometry": {"type": "Point", "coordinates": [node.longitude, node.latitude]},
+        "properties": {
+            "name": node.name,
+            "status": node.status,
+            "zone_id": str(node.zone_id),
+            "external_id": node.external_id,
+            "elevation": node.elevation,
+        },
+    }
+
+
+@router.get("/nodes/{node_id}", response_model=NodeOut)
+async def get_node(
+    node_id: UUID, uow: UowDep, if_none_match: Annotated[str | None, Header()] = None
+) -> Response:
+    node = await commands.get_node(uow, node_id)
+    if not_modified(if_none_match, node.version):
+        return Response(status_code=304)
+    return item_response(node, NodeOut)
+
+
+@router.patch("/nodes/{node_id}", response_model=NodeOut)
+async def update_node(
+    node_id: UUID, data: NodePatch, uow: UowDep, if_match: IfMatch = None
+) -> Response:
+    """Correct a node: only the fields sent change."""
+    return item_response(await commands.update_node(uow, node_id, data, if_match=if_match), NodeOut)
+
+
+@router.put("/nodes/{node_id}/location", response_model=NodeOut)
+async def set_location(
+    node_id: UUID, data: LocationIn, uow: UowDep, if_match: IfMatch = None
+) -> Response:
+    """Step 2: set or correct the node's place on the map."""
+    node = await commands.move_node(uow, node_id, data.latitude, data.longitude, if_match=if_match)
+    return item_response(node, NodeOut)
+
+
+@router.delete("/nodes/{node_id}", status_code=204)
+async def delete_node(node_id: UUID, uow: UowDep, if_match: IfMatch = None) -> Response:
+    """Delete a node without devices; one with devices is refused (409)."""
+    await commands.delete_node(uow, node_id, if_match=if_match)
+    return Response(status_code=204)
+
+
+@router.get("/nodes/{node_id}/links", response_model=list[LinkOut], tags=["network"])
+async def node_links(node_id: UUID, uow: UowDep) -> list[LinkOut]:
+    await commands.get_node(uow, node_id)
+    return await links_of(uow.session, node_id=node_id)

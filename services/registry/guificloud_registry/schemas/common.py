@@ -1,0 +1,16 @@
+"""Field types several records share."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Nick = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^\S+$")]
+Latitude = Annotated[float, Field(ge=-90, le=90, description="Degrees, kept to six decimals")]
+Longitude = Annotated[float, Field(ge=-180, le=180, description="Degrees, kept to six decimals")]
+ExternalId = Annotated[int, Field(ge=1, description="The record's id on guifi.net")]
+Description = Annotated[
+    str, Field(max_length=100_000, description="Free text; imported ones are guifi.net's HTML")
+]

@@ -1,0 +1,99 @@
+"""Fixtures of the registry's tests: the registry as a real process on a fresh database, the
+real CNML exports of guifi.net, and the REGISTRY stream's message count."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import nats
+import pytest
+import pytest_asyncio
+
+from guificloud.testing.processes import ServiceProcess
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CNML_DIR = REPO_ROOT.parent / "shared" / "testdata" / "cnml"
+ANDOAIN = "guifi_andoain_54284_detail.cnml"
+WORLD = "guifi_world_zones_3671.cnml.xml"
+CNML_MAX_BYTES = 4 * 1024 * 1024
+
+
+@contextmanager
+def registry_process(database_url: str, nats_url: str, log_dir: Path) -> Iterator[ServiceProcess]:
+    proc = ServiceProcess(
+        "guificloud_registry",
+        log_dir=log_dir,
+        env={
+            "GUIFICLOUD_DATABASE_URL": database_url,
+            "GUIFICLOUD_NATS_URL": nats_url,
+            "GUIFICLOUD_REGISTRY_CNML_MAX_BYTES": str(CNML_MAX_BYTES),
+        },
+    )
+    proc.start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+@pytest.fixture
+def registry_proc(database_url: str, nats_url: str, tmp_path: Path) -> Iterator[ServiceProcess]:
+    with registry_process(database_url, nats_url, tmp_path) as proc:
+        yield proc
+
+
+@pytest.fixture
+def registry(registry_proc: ServiceProcess) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=registry_proc.url, timeout=60) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def cnml_dir() -> Path:
+    if not CNML_DIR.is_dir():
+        pytest.skip(f"the real CNML exports are not at {CNML_DIR} (../shared/testdata/cnml)")
+    return CNML_DIR
+
+
+@pytest.fixture(scope="session")
+def andoain(cnml_dir: Path) -> Path:
+    return cnml_dir / ANDOAIN
+
+
+@pytest.fixture(scope="session")
+def world(cnml_dir: Path) -> Path:
+    return cnml_dir / WORLD
+
+
+class Stream:
+    """The REGISTRY stream as a subscriber sees it."""
+
+    def __init__(self, js: nats.js.JetStreamContext) -> None:
+        self.js = js
+
+    async def count(self) -> int:
+        return int((await self.js.stream_info("REGISTRY")).state.messages)
+
+    async def last(self, subject: str) -> dict[str, object]:
+        import json
+
+        message = await self.js.get_last_msg("REGISTRY", subject)
+        return dict(json.loads(message.data))
+
+
+@pytest_asyncio.fixture
+async def stream(nats_url: str) -> AsyncIterator[Stream]:
+    nc = await nats.connect(nats_url)
+    try:
+        yield Stream(nc.jetstream())
+    finally:
+        await nc.close()
+
+
+def post_cnml(client: httpx.Client, body: bytes, **params: object) -> httpx.Response:
+    return client.post(
+        "/api/v1/cnml", content=body, params=params, headers={"Content-Type": "application/xml"}
+    )
