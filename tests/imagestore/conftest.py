@@ -2,7 +2,8 @@
 
 The store runs on the session's NATS through ``servers`` (not ``nats_url``, which deletes
 every stream per test and would pull the stream from under a running service). Tests keep
-out of each other's way by uploading unique names, versions and bytes.
+out of each other's way by uploading unique names, versions and bytes. A module changes
+the store's settings by overriding ``imagestore_env``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from guificloud.streams import IMAGESTORE
 from guificloud.testing.plugin import fresh_database
 from guificloud.testing.processes import ServiceProcess
 from guificloud.testing.servers import Servers
+from tests.imagestore.helpers import ADMIN_TOKEN
 
 MAX_IMAGE_BYTES = 1_000_000
 
@@ -55,8 +57,17 @@ def blob_root(imagestore_data_dir: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
+def imagestore_env() -> dict[str, str]:
+    """Settings of this module's store beyond the common ones."""
+    return {}
+
+
+@pytest.fixture(scope="module")
 def imagestore(
-    module_database_url: str, fresh_imagestore_stream: str, imagestore_data_dir: Path
+    module_database_url: str,
+    fresh_imagestore_stream: str,
+    imagestore_data_dir: Path,
+    imagestore_env: dict[str, str],
 ) -> Iterator[ServiceProcess]:
     process = ServiceProcess(
         "guificloud_imagestore",
@@ -65,7 +76,9 @@ def imagestore(
             "GUIFICLOUD_NATS_URL": fresh_imagestore_stream,
             "GUIFICLOUD_DATA_DIR": str(imagestore_data_dir),
             "GUIFICLOUD_ENVIRONMENT": "test",
+            "GUIFICLOUD_ADMIN_TOKEN": ADMIN_TOKEN,
             "GUIFICLOUD_IMAGESTORE_MAX_IMAGE_BYTES": str(MAX_IMAGE_BYTES),
+            **imagestore_env,
         },
         log_dir=imagestore_data_dir,
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
 from collections.abc import AsyncIterator
@@ -11,15 +10,13 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import httpx
-import nats
 import pytest
 import pytest_asyncio
 
-from guificloud.events.envelope import Envelope
 from guificloud.events.imagestore import ImagePublished
-from guificloud.streams import IMAGESTORE
 from guificloud.testing.processes import ServiceProcess
 from guificloud.testing.servers import Servers
+from tests.imagestore.helpers import event, fields_named, sha256, unique_name, upload
 
 pytestmark = pytest.mark.integration
 
@@ -30,52 +27,6 @@ SIZE = 300_000
 async def client(imagestore: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=imagestore.url, timeout=10.0) as c:
         yield c
-
-
-def unique_name() -> str:
-    return f"test-{uuid4().hex[:10]}"
-
-
-def sha256(data: bytes) -> str:
-    return f"sha256:{hashlib.sha256(data).hexdigest()}"
-
-
-def fields_named(response: httpx.Response) -> set[str]:
-    """The field names a 4xx answer blames."""
-    detail = response.json()["detail"]
-    return {str(item["loc"][-1]) for item in detail} if isinstance(detail, list) else set()
-
-
-async def upload(client: httpx.AsyncClient, data: bytes, **params: str) -> httpx.Response:
-    query = {
-        "name": unique_name(),
-        "version": "1.0.0",
-        "arch": "amd64",
-        "format": "tar.gz",
-        **params,
-    }
-    return await client.post(
-        "/api/v1/images",
-        params=query,
-        content=data,
-        headers={"Content-Type": "application/octet-stream"},
-    )
-
-
-async def published_event(nats_url: str, image_id: str, timeout_s: float = 10.0) -> Envelope:
-    """The ``imagestore.image.published`` envelope of ``image_id``, read from JetStream."""
-    nc = await nats.connect(nats_url)
-    try:
-        sub = await nc.jetstream().subscribe(
-            ImagePublished.SUBJECT, stream=IMAGESTORE.name, ordered_consumer=True
-        )
-        async with asyncio.timeout(timeout_s):
-            while True:
-                envelope = Envelope.model_validate_json((await sub.next_msg(timeout_s)).data)
-                if envelope.data["image_id"] == image_id:
-                    return envelope
-    finally:
-        await nc.close()
 
 
 async def test_upload_stores_the_blob_and_announces_it(
@@ -94,11 +45,17 @@ async def test_upload_stores_the_blob_and_announces_it(
     assert image["download_url"] == f"{imagestore.url}/api/v1/blobs/{digest}"
     assert (blob_root / "sha256" / digest.removeprefix("sha256:")).read_bytes() == data
 
-    envelope = await published_event(servers.nats_url, image["id"])
-    event = ImagePublished.model_validate(envelope.data)
+    envelope = await event(
+        servers.nats_url, ImagePublished.SUBJECT, lambda d: d["image_id"] == image["id"]
+    )
+    published = ImagePublished.model_validate(envelope.data)
     assert envelope.type == ImagePublished.TYPE and envelope.source == "imagestore"
-    assert (event.digest, event.size, event.url) == (digest, SIZE, image["url"])
-    assert (event.name, event.version, event.channel) == (image["name"], "1.0.0", "testing")
+    assert (published.digest, published.size, published.url) == (digest, SIZE, image["url"])
+    assert (published.name, published.version, published.channel) == (
+        image["name"],
+        "1.0.0",
+        "testing",
+    )
 
     fetched = await client.get(f"/api/v1/images/{image['id']}")
     assert fetched.status_code == 200 and fetched.json() == image

@@ -1,11 +1,12 @@
-"""The image store's HTTP API under ``/api/v1``: images, and the blobs they are made of."""
+"""The image store's HTTP API under ``/api/v1``: images, uploads, keys, and blobs."""
 
 from __future__ import annotations
 
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request, Response
+from fastapi.responses import JSONResponse
 from starlette.requests import ClientDisconnect
 
 from guificloud.boxes import DIGEST_PATTERN
@@ -13,12 +14,25 @@ from guificloud.errors import DomainError, InvalidInput
 from guificloud.http import RuntimeDep, UowDep, create_base_app
 from guificloud.logging import get_logger
 from guificloud.runtime import Runtime
-from guificloud_imagestore import commands, downloads
-from guificloud_imagestore.blobs import BlobStore, blob_url
-from guificloud_imagestore.deps import BlobsDep
-from guificloud_imagestore.models import Image
-from guificloud_imagestore.schemas import Arch, ImageMeta, ImageOut
+from guificloud_imagestore import commands, downloads, gc_api, keys_api, uploads_api
+from guificloud_imagestore.blobs import BlobStore
+from guificloud_imagestore.commands import ImageInUse
+from guificloud_imagestore.deps import BlobsDep, SettingsDep
+from guificloud_imagestore.schemas import (
+    KEY_ID_PATTERN,
+    SIGNATURE_MAX,
+    Arch,
+    BoxUsageOut,
+    ImageMeta,
+    ImageOut,
+    State,
+)
+from guificloud_imagestore.session_files import HashStates
 from guificloud_imagestore.settings import ImagestoreSettings
+from guificloud_imagestore.signatures import check_signature
+from guificloud_imagestore.uploads import OffsetMismatch
+from guificloud_imagestore.usage import usage_of
+from guificloud_imagestore.views import image_out
 
 log = get_logger(__name__)
 
@@ -37,24 +51,13 @@ class UnsupportedMedia(DomainError):
     status_code = 415
 
 
-def image_out(image: Image, request: Request) -> ImageOut:
-    """The image as JSON, with its blob's URL both relative and as this request reached us."""
-    url = blob_url(image.digest)
-    return ImageOut(
-        id=image.id,
-        name=image.name,
-        version=image.version,
-        arch=image.arch,
-        format=image.format,
-        channel=image.channel,
-        digest=image.digest,
-        size=image.size,
-        state=image.state,
-        created_at=image.created_at,
-        published_at=image.published_at,
-        url=url,
-        download_url=str(request.base_url).rstrip("/") + url,
-    )
+def refuse_multipart(request: Request) -> None:
+    if request.headers.get("content-type", "").startswith("multipart/"):
+        raise UnsupportedMedia(
+            "send the image's bytes as the body (application/octet-stream), "
+            "not as a multipart form",
+            field="body",
+        )
 
 
 @router.post(
@@ -64,36 +67,53 @@ async def upload_image(
     request: Request,
     runtime: RuntimeDep,
     blobs: BlobsDep,
+    settings: SettingsDep,
     meta: Annotated[ImageMeta, Query()],
     digest: Annotated[
         str | None, Query(pattern=DIGEST_PATTERN, description="sha256 the body must hash to")
     ] = None,
+    signature: Annotated[
+        str | None, Query(min_length=1, max_length=SIGNATURE_MAX, description="ed25519, base64")
+    ] = None,
+    key_id: Annotated[
+        str | None, Query(pattern=KEY_ID_PATTERN, description="The signing publisher key")
+    ] = None,
 ) -> ImageOut:
-    """Publish a new image version from the raw bytes of the request body.
+    """Publish a new image version from the raw bytes of the request body, in one request.
 
     The body is streamed to disk while hashed, never held whole in memory. The same
     (name, version, arch) twice is refused with 409: a published version is immutable.
-    No transaction stays open during the transfer: one checks before, one records after."""
-    if request.headers.get("content-type", "").startswith("multipart/"):
-        raise UnsupportedMedia(
-            "send the image's bytes as the body (application/octet-stream), "
-            "not as a multipart form",
-            field="body",
-        )
+    What can be checked before the bytes (the version is free, the signing key is trusted)
+    is. No transaction stays open during the transfer. For big images over weak links,
+    use an upload session (``/api/v1/uploads``) instead: it resumes."""
+    refuse_multipart(request)
+    required = settings.require_signature
     async with runtime.uow() as uow:
         await commands.ensure_unpublished(uow, meta)
-    settings = runtime.settings
-    assert isinstance(settings, ImagestoreSettings)
+        await check_signature(
+            uow, meta, digest=digest, signature=signature, key_id=key_id, required=required
+        )
     try:
-        blob = await blobs.store(
+        staged = await blobs.stage(
             request.stream(), expected=digest, max_bytes=settings.max_image_bytes
         )
     except ClientDisconnect as exc:
         log.warning("image.upload_interrupted", name=meta.name, version=meta.version)
         raise InvalidInput("the upload was interrupted", field="body") from exc
-    async with runtime.uow() as uow:
-        image = await commands.publish_image(uow, meta, blob)
-        return image_out(image, request)
+    try:
+        async with runtime.uow() as uow:
+            signed = await check_signature(
+                uow,
+                meta,
+                digest=staged.digest,
+                signature=signature,
+                key_id=key_id,
+                required=required,
+            )
+            image = await commands.publish_image(uow, blobs, meta, staged, signed)
+    finally:
+        staged.path.unlink(missing_ok=True)
+    return image_out(image, request)
 
 
 @router.get("/images", response_model=list[ImageOut], tags=["images"])
@@ -104,11 +124,14 @@ async def list_images(
     version: str | None = None,
     channel: str | None = None,
     arch: Arch | None = None,
+    state: Annotated[
+        State | None, Query(description="Default: active and deprecated images")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[ImageOut]:
     """Images, newest first."""
     images = await commands.list_images(
-        uow, name=name, version=version, channel=channel, arch=arch, limit=limit
+        uow, name=name, version=version, channel=channel, arch=arch, state=state, limit=limit
     )
     return [image_out(image, request) for image in images]
 
@@ -118,21 +141,69 @@ async def get_image(image_id: UUID, request: Request, uow: UowDep) -> ImageOut:
     return image_out(await commands.get_image(uow, image_id), request)
 
 
+@router.get("/images/{image_id}/usage", response_model=list[BoxUsageOut], tags=["images"])
+async def image_usage(image_id: UUID, uow: UowDep) -> list[BoxUsageOut]:
+    """The boxes that deploy or run this image (by digest), as the provisioner reported."""
+    image = await commands.get_image(uow, image_id)
+    if image.digest is None:
+        return []
+    return [
+        BoxUsageOut(box_id=u.box_id, state=u.state, updated_at=u.updated_at)
+        for u in await usage_of(uow, image.digest)
+    ]
+
+
+@router.post("/images/{image_id}/deprecate", response_model=ImageOut, tags=["images"])
+async def deprecate_image(image_id: UUID, request: Request, uow: UowDep) -> ImageOut:
+    """Boxes that run it keep it; new deployments are offered newer images."""
+    return image_out(await commands.deprecate_image(uow, image_id), request)
+
+
+@router.delete(
+    "/images/{image_id}",
+    response_model=ImageOut,
+    tags=["images"],
+    responses={409: {"description": "Boxes still use the image (listed in ``boxes``)"}},
+)
+async def delete_image(image_id: UUID, request: Request, uow: UowDep) -> ImageOut:
+    """Delete an image no box uses; its blob is collected unless another image names it."""
+    return image_out(await commands.delete_image(uow, image_id), request)
+
+
+async def image_in_use(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ImageInUse)
+    boxes = [str(b) for b in exc.boxes]
+    return JSONResponse({"detail": exc.message, "boxes": boxes}, status_code=409)
+
+
+async def offset_mismatch(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, OffsetMismatch)
+    return JSONResponse(
+        {"detail": exc.message, "offset": exc.offset},
+        status_code=409,
+        headers={"Upload-Offset": str(exc.offset)},
+    )
+
+
 def create_app(runtime: Runtime) -> FastAPI:
     settings = runtime.settings
     assert isinstance(settings, ImagestoreSettings)
     blobs = BlobStore(settings.blob_root)
-    blobs.prepare()
+    blobs.prepare(stale_s=settings.stale_upload_s)
     app = create_base_app(
         runtime,
         title="guifi-cloud imagestore",
         description=(
-            "Images (name, version, arch, format, channel) and the content-addressed blobs "
-            "they are made of. Upload streams the raw body; download supports HTTP Range so "
-            "a box on a weak link can resume. Events carry blob URLs relative to this service."
+            "Images (name, version, arch, format, channel), signed by trusted publisher keys, "
+            "and the content-addressed blobs they are made of. Upload streams the raw body, in "
+            "one request or as a resumable session; download supports HTTP Range so a box on "
+            "a weak link can resume. Events carry blob URLs relative to this service."
         ),
     )
     app.state.blobs = blobs
-    app.include_router(router)
-    app.include_router(downloads.router)
+    app.state.hash_states = HashStates()
+    app.add_exception_handler(ImageInUse, image_in_use)
+    app.add_exception_handler(OffsetMismatch, offset_mismatch)
+    for part in (router, uploads_api.router, keys_api.router, gc_api.router, downloads.router):
+        app.include_router(part)
     return app

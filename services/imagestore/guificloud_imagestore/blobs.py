@@ -1,31 +1,33 @@
 """Content-addressed blobs on disk: ``<root>/sha256/<hex>``, written once, never changed.
 
-An upload is streamed to ``<root>/uploads/`` while it is hashed, synced, and renamed into
-place atomically: a reader sees a whole blob or none, and a crash leaves only a stray file
-in ``uploads/`` (cleared at a later start-up).
+Bytes arrive in ``<root>/uploads/`` (``<uuid>.part`` for a single-request upload,
+``<session>.session`` for a resumable one), hashed on the way and synced; a finished upload
+is hard-linked (or renamed) into place, which is atomic: a reader, or a crash, sees a whole
+blob or none. The same bytes are stored once however many images name them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
+import contextlib
 import os
 import re
 import time
 from collections.abc import AsyncIterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from guificloud.errors import DomainError, InvalidInput
 from guificloud.logging import get_logger
+from guificloud_imagestore.streaming import HashingWriter, fsync_dir, new_hash
 
 log = get_logger(__name__)
 
 DIGEST_RE = re.compile(r"^sha256:([0-9a-f]{64})$")
-WRITE_BUFFER = 1024 * 1024
-STALE_UPLOAD_S = 3600.0
+HEX_RE = re.compile(r"^[0-9a-f]{64}$")
+PART = ".part"
+SESSION = ".session"
 
 
 class TooLarge(DomainError):
@@ -33,7 +35,9 @@ class TooLarge(DomainError):
 
 
 @dataclass(frozen=True)
-class Blob:
+class Staged:
+    """Bytes received, synced and hashed, not yet filed under their digest."""
+
     digest: str
     size: int
     path: Path
@@ -58,18 +62,25 @@ class BlobStore:
         self.blobs = root / "sha256"
         self.uploads = root / "uploads"
 
-    def prepare(self) -> None:
-        """Create the folders and drop uploads a crash left half-written.
+    def prepare(self, *, stale_s: float) -> None:
+        """Create the folders and drop single-request uploads a crash left half-written.
 
-        Only those untouched for ``STALE_UPLOAD_S``: another instance sharing the folder may
-        be writing the fresh ones."""
+        Only those untouched for ``stale_s``: another instance sharing the folder may be
+        writing the fresh ones. Session files are the garbage collector's (see ``gc``)."""
         self.blobs.mkdir(parents=True, exist_ok=True)
         self.uploads.mkdir(parents=True, exist_ok=True)
-        cutoff = time.time() - STALE_UPLOAD_S
-        for stray in self.uploads.iterdir():
-            if stray.stat().st_mtime < cutoff:
-                stray.unlink(missing_ok=True)
-                log.info("blob.stray_upload_removed", path=str(stray))
+        self.remove_stale_parts(stale_s)
+
+    def remove_stale_parts(self, stale_s: float) -> int:
+        cutoff = time.time() - stale_s
+        removed = 0
+        for stray in self.uploads.glob(f"*{PART}"):
+            with contextlib.suppress(FileNotFoundError):
+                if stray.stat().st_mtime < cutoff:
+                    stray.unlink()
+                    removed += 1
+                    log.info("blob.stray_upload_removed", path=str(stray))
+        return removed
 
     def path_of(self, digest: str) -> Path:
         return self.blobs / parse_digest(digest)
@@ -78,59 +89,78 @@ class BlobStore:
         path = self.path_of(digest)
         return path if path.is_file() else None
 
-    async def store(
-        self, chunks: AsyncIterable[bytes], *, expected: str | None, max_bytes: int
-    ) -> Blob:
-        """Stream ``chunks`` to disk, hashing as they come, and file the blob under its digest.
+    def session_path(self, session_id: UUID) -> Path:
+        return self.uploads / f"{session_id}{SESSION}"
 
-        Holds at most ``WRITE_BUFFER`` bytes in memory. Refuses an empty body, one above
-        ``max_bytes`` and one whose digest is not ``expected``; nothing is left behind then.
-        """
-        tmp = self.uploads / f"{uuid4().hex}.part"
-        sha = hashlib.sha256()
-        size = 0
-        buffer = bytearray()
+    def session_files(self) -> dict[UUID, Path]:
+        found: dict[UUID, Path] = {}
+        for path in self.uploads.glob(f"*{SESSION}"):
+            with contextlib.suppress(ValueError):
+                found[UUID(path.name.removesuffix(SESSION))] = path
+        return found
+
+    def digests(self) -> set[str]:
+        return {f"sha256:{p.name}" for p in self.blobs.iterdir() if HEX_RE.match(p.name)}
+
+    def remove(self, digest: str) -> None:
+        self.path_of(digest).unlink(missing_ok=True)
+
+    async def stage(
+        self, chunks: AsyncIterable[bytes], *, expected: str | None, max_bytes: int
+    ) -> Staged:
+        """Stream ``chunks`` to a new file in ``uploads/``, hashing as they come.
+
+        Refuses an empty body, one above ``max_bytes`` and one whose digest is not
+        ``expected``; nothing is left behind then. The caller files the result with
+        :meth:`file` and removes the staged file afterwards."""
+        tmp = self.uploads / f"{uuid4().hex}{PART}"
         try:
             with open(tmp, "wb") as out:
-                async for chunk in chunks:
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise TooLarge(f"image larger than {max_bytes} bytes", field="body")
-                    buffer += chunk
-                    if len(buffer) >= WRITE_BUFFER:
-                        await asyncio.to_thread(_write, out, sha, bytes(buffer))
-                        buffer.clear()
-                await asyncio.to_thread(_write, out, sha, bytes(buffer), sync=True)
-            if size == 0:
+                writer = HashingWriter(out, new_hash())
+                try:
+                    async for chunk in chunks:
+                        if writer.received + len(chunk) > max_bytes:
+                            raise TooLarge(f"image larger than {max_bytes} bytes", field="body")
+                        await writer.write(chunk)
+                    await writer.finish()
+                finally:
+                    await writer.drain()
+            if writer.written == 0:
                 raise InvalidInput("the request body (the image) is empty", field="body")
-            digest = f"sha256:{sha.hexdigest()}"
+            digest = f"sha256:{writer.sha.hexdigest()}"
             if expected is not None and expected != digest:
                 raise InvalidInput(
                     f"digest mismatch: the body hashes to {digest}, not {expected}", field="digest"
                 )
-            path = self.blobs / sha.hexdigest()
-            kept = await asyncio.to_thread(self._file, tmp, path)
-        finally:
+        except BaseException:
             tmp.unlink(missing_ok=True)
-        log.info("blob.stored", digest=digest, size=size, already_present=kept)
-        return Blob(digest=digest, size=size, path=path)
+            raise
+        return Staged(digest=digest, size=writer.written, path=tmp)
 
-    def _file(self, tmp: Path, path: Path) -> bool:
-        """Rename into place; True when the same bytes were already there (kept as they are)."""
+    async def file(self, source: Path, digest: str) -> bool:
+        """Put the synced file ``source`` in place as blob ``digest``; ``source`` stays.
+
+        True when the same bytes were there already (kept as they are)."""
+        return await asyncio.to_thread(self._file, source, self.path_of(digest))
+
+    def _file(self, source: Path, path: Path) -> bool:
         if path.is_file():
             return True
-        os.replace(tmp, path)
-        fd = os.open(self.blobs, os.O_RDONLY)
         try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+            os.link(source, path)
+        except FileExistsError:
+            return True
+        except OSError:  # a file system without hard links: take a copy's place instead
+            tmp = self.uploads / f"{uuid4().hex}{PART}"
+            _copy_synced(source, tmp)
+            os.replace(tmp, path)
+        fsync_dir(self.blobs)
         return False
 
 
-def _write(out: BinaryIO, sha: hashlib._Hash, data: bytes, *, sync: bool = False) -> None:
-    sha.update(data)
-    out.write(data)
-    if sync:
-        out.flush()
-        os.fsync(out.fileno())
+def _copy_synced(source: Path, target: Path) -> None:
+    with open(source, "rb") as src, open(target, "wb") as dst:
+        while data := src.read(4 * 1024 * 1024):
+            dst.write(data)
+        dst.flush()
+        os.fsync(dst.fileno())

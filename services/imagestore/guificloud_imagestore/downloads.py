@@ -19,6 +19,13 @@ router = APIRouter(prefix="/api/v1")
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 
+class BlobResponse(FileResponse):
+    """Reads 1 MiB at a time instead of 64 KiB: a sixteenth of the thread hops per byte,
+    which is most of the cost of sending a big blob."""
+
+    chunk_size = 1024 * 1024
+
+
 def etag_matches(if_none_match: str | None, digest: str) -> bool:
     if if_none_match is None:
         return False
@@ -48,4 +55,4 @@ async def download_blob(digest: str, request: Request, blobs: BlobsDep) -> Respo
     headers = {"ETag": f'"{digest}"', "Accept-Ranges": "bytes", "Cache-Control": IMMUTABLE}
     if etag_matches(request.headers.get("if-none-match"), digest):
         return Response(status_code=304, headers=headers)
-    return FileResponse(path, headers=headers, media_type="application/octet-stream")
+    return BlobResponse(path, headers=headers, media_type="application/octet-stream")

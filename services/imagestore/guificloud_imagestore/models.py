@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import BigInteger, DateTime, MetaData, String, UniqueConstraint, func
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    MetaData,
+    String,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from guificloud.db.messaging import define_messaging_tables
@@ -14,13 +22,22 @@ SCHEMA = "imagestore"
 metadata = MetaData(schema=SCHEMA)
 messaging = define_messaging_tables(metadata)
 
+UPLOADING = "uploading"
+ACTIVE = "active"
+DEPRECATED = "deprecated"
+DELETED = "deleted"
+
 
 class Base(DeclarativeBase):
     metadata = metadata
 
 
 class Image(Base):
-    """A published version of an image; its bytes are the blob named by ``digest``."""
+    """A version of an image; its bytes are the blob named by ``digest``.
+
+    The row is made when its upload starts (``uploading``, no digest yet), so that one
+    (name, version, arch) has one upload at a time; a deleted image stays as a tombstone so
+    that its version is never reused for other bytes."""
 
     __tablename__ = "images"
     __table_args__ = (UniqueConstraint("name", "version", "arch", name="images_name_version_arch"),)
@@ -31,8 +48,55 @@ class Image(Base):
     arch: Mapped[str] = mapped_column(String(16))
     format: Mapped[str] = mapped_column(String(16))
     channel: Mapped[str] = mapped_column(String(32), server_default="stable")
-    digest: Mapped[str] = mapped_column(String(71), index=True)
-    size: Mapped[int] = mapped_column(BigInteger)
-    state: Mapped[str] = mapped_column(String(16), server_default="active")
+    digest: Mapped[str | None] = mapped_column(String(71), index=True)
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(16), server_default=ACTIVE)
+    publisher: Mapped[str | None] = mapped_column(String(128))
+    signature: Mapped[str | None] = mapped_column(String(128))
+    key_id: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PublisherKey(Base):
+    """An ed25519 public key whose signatures the store accepts, until revoked."""
+
+    __tablename__ = "publisher_keys"
+
+    key_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    public_key: Mapped[str] = mapped_column(String(64))
+    publisher: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class UploadSession(Base):
+    """A resumable upload: bytes ``[0, offset)`` are in ``uploads/<id>.session``.
+
+    ``writer_until`` is the lease of the one request appending to it right now; a writer
+    that died loses it when it runs out, and the next one truncates what it left unrecorded."""
+
+    __tablename__ = "uploads"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    image_id: Mapped[UUID] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), unique=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    offset: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    digest: Mapped[str | None] = mapped_column(String(71))
+    signature: Mapped[str | None] = mapped_column(String(128))
+    key_id: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    writer_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class BoxUsage(Base):
+    """Which image (by digest) each box deploys or runs, from the provisioner's events."""
+
+    __tablename__ = "box_usage"
+
+    box_id: Mapped[UUID] = mapped_column(primary_key=True)
+    digest: Mapped[str] = mapped_column(String(71), index=True)
+    state: Mapped[str] = mapped_column(String(16))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -13,9 +13,12 @@ from guificloud.boxes import DIGEST_PATTERN
 NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 VERSION_PATTERN = NAME_PATTERN
 CHANNEL_PATTERN = r"^[a-z][a-z0-9-]*$"
+KEY_ID_PATTERN = r"^[0-9a-f]{16}$"
+SIGNATURE_MAX = 128
 
 Arch = Literal["amd64", "i386", "arm64", "armhf", "all"]
 Format = Literal["tar", "tar.gz", "tar.xz"]
+State = Literal["uploading", "active", "deprecated", "deleted"]
 
 
 class ImageMeta(BaseModel):
@@ -30,6 +33,32 @@ class ImageMeta(BaseModel):
     channel: str = Field("stable", min_length=1, max_length=32, pattern=CHANNEL_PATTERN)
 
 
+class UploadIn(ImageMeta):
+    """A resumable upload: the image it will become, and what its bytes must be."""
+
+    size: int = Field(ge=1, description="Exact number of bytes that will be sent")
+    digest: str | None = Field(None, pattern=DIGEST_PATTERN, description="sha256 they must hash to")
+    signature: str | None = Field(None, min_length=1, max_length=SIGNATURE_MAX)
+    key_id: str | None = Field(None, pattern=KEY_ID_PATTERN)
+
+
+class UploadOut(BaseModel):
+    id: UUID
+    image_id: UUID
+    name: str
+    version: str
+    arch: str
+    format: str
+    channel: str
+    size: int
+    offset: int = Field(description="Bytes received so far: send the next chunk from here")
+    digest: str | None
+    key_id: str | None
+    created_at: datetime
+    expires_at: datetime
+    url: str = Field(description="Where chunks are sent (PATCH), relative to the store")
+
+
 class ImageOut(BaseModel):
     id: UUID
     name: str
@@ -37,10 +66,44 @@ class ImageOut(BaseModel):
     arch: str
     format: str
     channel: str
-    digest: str = Field(pattern=DIGEST_PATTERN)
-    size: int
-    state: str
+    digest: str | None = Field(pattern=DIGEST_PATTERN, description="None while uploading")
+    size: int | None
+    state: State
+    publisher: str | None
+    signature: str | None
+    key_id: str | None
     created_at: datetime
     published_at: datetime | None
-    url: str = Field(description="The blob, relative to the image store (as in the event)")
-    download_url: str = Field(description="The blob, absolute, as this request reached us")
+    deleted_at: datetime | None
+    url: str | None = Field(description="The blob, relative to the image store (as in the event)")
+    download_url: str | None = Field(description="The blob, absolute, as this request reached us")
+
+
+class BoxUsageOut(BaseModel):
+    box_id: UUID
+    state: str = Field(description="What the provisioner last said: deploying or ready")
+    updated_at: datetime
+
+
+class KeyIn(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    publisher: str = Field(min_length=1, max_length=128)
+    public_key: str = Field(
+        min_length=1, max_length=64, description="base64 of the 32 raw bytes of an ed25519 key"
+    )
+
+
+class KeyOut(BaseModel):
+    key_id: str
+    publisher: str
+    public_key: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class GcReport(BaseModel):
+    removed_blobs: list[str]
+    kept_blobs: int
+    expired_sessions: int
+    removed_uploads: int

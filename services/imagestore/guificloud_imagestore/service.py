@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
-from guificloud.runtime import ServiceDefinition
-from guificloud.streams import IMAGESTORE
+from collections.abc import Sequence
+
+from guificloud.bus.consumer import Subscription
+from guificloud.runtime import Runtime, ServiceDefinition
+from guificloud.streams import IMAGESTORE, PROVISIONER
 from guificloud_imagestore.api import create_app
+from guificloud_imagestore.gc import collect_garbage
 from guificloud_imagestore.models import SCHEMA, messaging, metadata
+from guificloud_imagestore.usage import USAGE_HANDLERS
+
+
+def subscriptions(_runtime: Runtime) -> Sequence[Subscription]:
+    # PROVISIONER is declared by the provisioner; the consumer binds once it exists.
+    return (
+        Subscription(
+            stream=PROVISIONER.name,
+            durable="imagestore-usage",
+            handlers=USAGE_HANDLERS,
+            partition=lambda e: e.box_id,
+        ),
+    )
+
 
 DEFINITION = ServiceDefinition(
     name=SCHEMA,
@@ -14,4 +32,6 @@ DEFINITION = ServiceDefinition(
     migrations="guificloud_imagestore:migrations",
     create_app=create_app,
     streams=(IMAGESTORE,),
+    subscriptions=subscriptions,
+    background=(collect_garbage,),
 )

@@ -1,0 +1,266 @@
+"""``guificloud image …``: push, list and pull images, and manage the publisher keys.
+
+    guificloud image push distro.tar.gz --name guifi-community-distro --version 1.1.0 \\
+        --key ~/.config/guificloud/publisher.key
+    guificloud image ls --name guifi-community-distro
+    guificloud image pull guifi-community-distro:1.1.0 -o distro.tar.gz
+    guificloud image keys generate ~/.config/guificloud/publisher.key
+    guificloud image keys add ~/.config/guificloud/publisher.key.pub --publisher guifi.net
+
+Push and pull resume where an interrupted run stopped: run the same command again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+
+from guificloud.settings import DEFAULT_PORTS
+from guificloud.signing import generate_key, key_id
+from guificloud_imagestore.client import CHUNK, ImagestoreClient, ImagestoreError, PushRequest
+
+DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_PORTS['imagestore']}"
+FORMATS = {
+    ".tar": "tar",
+    ".tar.gz": "tar.gz",
+    ".tgz": "tar.gz",
+    ".tar.xz": "tar.xz",
+    ".txz": "tar.xz",
+}
+PRIVATE_HEADER = "# guificloud ed25519 private key: keep it secret"
+
+image_app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Images of the image store: push, list, pull; and the keys that sign them.",
+)
+keys_app = typer.Typer(no_args_is_help=True, help="Publisher keys: ed25519, base64 files.")
+image_app.add_typer(keys_app, name="keys")
+
+out = Console()
+err = Console(stderr=True)
+
+UrlOpt = typer.Option(DEFAULT_URL, "--url", envvar="GUIFICLOUD_IMAGESTORE_URL", help="The store.")
+TokenOpt = typer.Option(
+    None, "--token", envvar="GUIFICLOUD_ADMIN_TOKEN", help="Admin token (changing keys)."
+)
+
+
+@contextmanager
+def client(url: str, token: str | None = None) -> Iterator[ImagestoreClient]:
+    """The client, with its failures said in one line and exit status 1."""
+    try:
+        with ImagestoreClient(url, token=token) as c:
+            yield c
+    except ImagestoreError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    except httpx.HTTPError as exc:
+        err.print(f"[red]error:[/red] image store at {url}: {exc}")
+        raise typer.Exit(1) from exc
+
+
+def transfer_bar() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+    )
+
+
+def tracker(progress: Progress, description: str) -> Callable[[int, int], None]:
+    task = progress.add_task(description, total=None)
+
+    def update(done: int, total: int) -> None:
+        progress.update(task, completed=done, total=total)
+
+    return update
+
+
+def guess_format(path: Path) -> str:
+    for suffix, fmt in sorted(FORMATS.items(), key=lambda kv: -len(kv[0])):
+        if path.name.endswith(suffix):
+            return fmt
+    raise typer.BadParameter(
+        "cannot tell the format from the file name: give --format tar|tar.gz|tar.xz",
+        param_hint="--format",
+    )
+
+
+def read_key(path: Path, *, param_hint: str = "--key") -> tuple[str, bool]:
+    """The base64 key a file holds, and whether it says it is a private key."""
+    try:
+        lines = path.read_text().splitlines()
+    except OSError as exc:
+        raise typer.BadParameter(f"cannot read {path}: {exc}", param_hint=param_hint) from exc
+    values = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    if len(values) != 1:
+        raise typer.BadParameter(f"{path} does not hold one base64 key", param_hint=param_hint)
+    return values[0], any(line.startswith(PRIVATE_HEADER) for line in lines)
+
+
+@image_app.command("push")
+def push(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
+    name: str = typer.Option(..., "--name", help="Image name, e.g. guifi-community-distro."),
+    version: str = typer.Option(..., "--version", help="A new version: published ones stay."),
+    arch: str = typer.Option("amd64", "--arch"),
+    channel: str = typer.Option("stable", "--channel"),
+    format: str | None = typer.Option(None, "--format", help="Default: from the file name."),
+    key: Path | None = typer.Option(None, "--key", help="Private key file: sign the image."),
+    chunk_size: int = typer.Option(CHUNK, "--chunk-size", min=1, help="Bytes per request."),
+    url: str = UrlOpt,
+) -> None:
+    """Upload FILE as a new image version (resumable: run it again after an interruption)."""
+    req = PushRequest(
+        path=file,
+        name=name,
+        version=version,
+        arch=arch,
+        format=format or guess_format(file),
+        channel=channel,
+        private_key=read_key(key)[0] if key else None,
+    )
+    with client(url) as c, transfer_bar() as progress:
+        image = c.push(
+            req,
+            chunk_size=chunk_size,
+            hashing=tracker(progress, "hashing"),
+            progress=tracker(progress, "uploading"),
+            resumed=lambda offset: progress.console.print(f"resuming at byte {offset}"),
+        )
+    signed = f", signed with key {image['key_id']}" if image.get("key_id") else ""
+    out.print(
+        f"published {image['name']} {image['version']} ({image['arch']}): "
+        f"id={image['id']} digest={image['digest']} size={image['size']}{signed}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@image_app.command("ls")
+def ls(
+    name: str | None = typer.Option(None, "--name"),
+    channel: str | None = typer.Option(None, "--channel"),
+    arch: str | None = typer.Option(None, "--arch"),
+    state: str | None = typer.Option(None, "--state", help="Default: active and deprecated."),
+    as_json: bool = typer.Option(False, "--json", help="Print the images as JSON."),
+    url: str = UrlOpt,
+) -> None:
+    """List images, newest first."""
+    with client(url) as c:
+        images = c.images(name=name, channel=channel, arch=arch, state=state)
+    if as_json:
+        typer.echo(json.dumps(images, indent=2))
+        return
+    table = Table("name", "version", "arch", "channel", "state", "size", "digest", "key")
+    for i in images:
+        digest = (i["digest"] or "")[:19]
+        size = str(i["size"]) if i["size"] is not None else ""
+        row = (i["name"], i["version"], i["arch"], i["channel"], i["state"], size, digest)
+        table.add_row(*row, i["key_id"] or "")
+    out.print(table)
+
+
+@image_app.command("pull")
+def pull(
+    ref: str = typer.Argument(..., help="sha256:<hex>, or NAME:VERSION"),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Default: from the image."),
+    arch: str | None = typer.Option(None, "--arch", help="When the version has several."),
+    url: str = UrlOpt,
+) -> None:
+    """Download an image, checking its digest (resumable: run it again after an interruption)."""
+    with client(url) as c:
+        image = c.resolve(ref, arch)
+        target = output or default_output(image)
+        with transfer_bar() as progress:
+            c.pull(image, target, progress=tracker(progress, "downloading"))
+    out.print(f"{target}: {image['digest']}", highlight=False, soft_wrap=True)
+
+
+def default_output(image: dict[str, Any]) -> Path:
+    if "name" in image:
+        return Path(f"{image['name']}-{image['version']}-{image['arch']}.{image['format']}")
+    return Path(image["digest"].replace(":", "-"))
+
+
+@keys_app.command("generate")
+def keys_generate(
+    private_file: Path = typer.Argument(..., help="Written 0600; the public key goes to .pub"),
+) -> None:
+    """Make a new ed25519 key pair for signing images."""
+    if private_file.exists():
+        raise typer.BadParameter(f"{private_file} exists; not overwritten", param_hint="FILE")
+    private, public = generate_key()
+    fd = os.open(private_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(f"{PRIVATE_HEADER}\n{private}\n")
+    private_file.with_name(private_file.name + ".pub").write_text(public + "\n")
+    out.print(f"key {key_id(public)}: public key {public}", highlight=False, soft_wrap=True)
+
+
+@keys_app.command("add")
+def keys_add(
+    public_key: str = typer.Argument(..., help="base64 public key, or a file holding it"),
+    publisher: str = typer.Option(..., "--publisher", help="Who signs with it."),
+    url: str = UrlOpt,
+    token: str | None = TokenOpt,
+) -> None:
+    """Trust a publisher key (operator only); boxes receive it with their configuration."""
+    value = public_key
+    if Path(public_key).is_file():
+        value, private = read_key(Path(public_key), param_hint="PUBLIC_KEY")
+        if private:
+            raise typer.BadParameter(
+                "that is a private key: give its .pub file", param_hint="PUBLIC_KEY"
+            )
+    with client(url, token) as c:
+        key = c.add_key(publisher, value)
+    out.print(f"trusted key {key['key_id']} of {key['publisher']}", highlight=False)
+
+
+@keys_app.command("ls")
+def keys_ls(
+    include_revoked: bool = typer.Option(False, "--all", help="Revoked keys too."),
+    url: str = UrlOpt,
+) -> None:
+    """The publisher keys the store trusts."""
+    with client(url) as c:
+        keys = c.keys(include_revoked=include_revoked)
+    table = Table("key id", "publisher", "public key", "added", "revoked")
+    for k in keys:
+        revoked = k["revoked_at"] or ""
+        table.add_row(k["key_id"], k["publisher"], k["public_key"], k["created_at"], revoked)
+    out.print(table)
+
+
+@keys_app.command("rm")
+def keys_rm(key_id: str, url: str = UrlOpt, token: str | None = TokenOpt) -> None:
+    """Revoke a publisher key (operator only): its signatures are no longer accepted."""
+    with client(url, token) as c:
+        c.revoke_key(key_id)
+    out.print(f"revoked key {key_id}", highlight=False)
+
+
+if __name__ == "__main__":
+    image_app()

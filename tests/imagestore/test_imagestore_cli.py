@@ -1,0 +1,126 @@
+"""``guificloud image …`` as a process against the running store: push and pull that are
+killed half-way and resumed, signed pushes, listings and keys."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from guificloud.signing import key_id
+from guificloud.testing.processes import ServiceProcess
+from tests.imagestore.helpers import ADMIN_TOKEN, unique_name
+
+pytestmark = pytest.mark.integration
+
+SIZE = 2_500_000
+CHUNK = 256 * 1024
+
+
+@pytest.fixture(scope="module")
+def imagestore_env() -> dict[str, str]:
+    return {"GUIFICLOUD_IMAGESTORE_MAX_IMAGE_BYTES": str(10 * SIZE)}
+
+
+def cli(
+    store: ServiceProcess, *args: str, failpoint: str | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "GUIFICLOUD_IMAGESTORE_URL": store.url, "COLUMNS": "200"}
+    env.pop("GUIFICLOUD_FAILPOINTS", None)
+    if failpoint:
+        env["GUIFICLOUD_FAILPOINTS"] = f"{failpoint}=kill"
+    return subprocess.run(
+        [sys.executable, "-m", "guificloud_imagestore.client_cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=60,
+        check=False,
+    )
+
+
+def digest_of(path: Path) -> str:
+    return f"sha256:{hashlib.sha256(path.read_bytes()).hexdigest()}"
+
+
+def test_push_and_pull_resume_after_being_killed(
+    imagestore: ServiceProcess, tmp_path: Path
+) -> None:
+    image = tmp_path / "rootfs.tar.gz"
+    image.write_bytes(os.urandom(SIZE))
+    name = unique_name()
+    push = ("push", str(image), "--name", name, "--version", "1.0.0", "--chunk-size", str(CHUNK))
+
+    killed = cli(imagestore, *push, failpoint="imagestore.push.after_chunk")
+    assert killed.returncode == -9, killed.stderr
+    sessions = httpx.get(f"{imagestore.url}/api/v1/uploads", params={"name": name}).json()
+    assert [s["offset"] for s in sessions] == [CHUNK]
+
+    resumed = cli(imagestore, *push)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resuming at byte {CHUNK}" in resumed.stderr
+    assert f"digest={digest_of(image)}" in resumed.stdout
+    listed = httpx.get(f"{imagestore.url}/api/v1/images", params={"name": name}).json()
+    assert [(i["digest"], i["size"], i["format"]) for i in listed] == [
+        (digest_of(image), SIZE, "tar.gz")
+    ]
+
+    out = tmp_path / "pulled.tar.gz"
+    pull = ("pull", f"{name}:1.0.0", "-o", str(out))
+    broken = cli(imagestore, *pull, failpoint="imagestore.pull.after_chunk")
+    assert broken.returncode == -9, broken.stderr
+    part = tmp_path / "pulled.tar.gz.part"
+    assert 0 < part.stat().st_size < SIZE and not out.exists()
+
+    pulled = cli(imagestore, *pull)
+    assert pulled.returncode == 0, pulled.stderr
+    assert digest_of(out) == digest_of(image) and not part.exists()
+
+    by_digest = cli(imagestore, "pull", digest_of(image), cwd=tmp_path)
+    assert by_digest.returncode == 0, by_digest.stderr
+    assert digest_of(tmp_path / digest_of(image).replace(":", "-")) == digest_of(image)
+
+
+def test_keys_and_a_signed_push(imagestore: ServiceProcess, tmp_path: Path) -> None:
+    key = tmp_path / "publisher.key"
+    generated = cli(imagestore, "keys", "generate", str(key))
+    assert generated.returncode == 0, generated.stderr
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    public = (tmp_path / "publisher.key.pub").read_text().strip()
+    kid = key_id(public)
+
+    token = ("--token", ADMIN_TOKEN)
+    refused = cli(imagestore, "keys", "add", str(key), "--publisher", "guifi.net", *token)
+    assert refused.returncode != 0 and "private key" in refused.stderr
+    no_token = cli(imagestore, "keys", "add", public, "--publisher", "guifi.net")
+    assert no_token.returncode == 1 and "admin token" in no_token.stderr
+    added = cli(imagestore, "keys", "add", f"{key}.pub", "--publisher", "guifi.net", *token)
+    assert added.returncode == 0, added.stderr
+    assert kid in cli(imagestore, "keys", "ls").stdout
+
+    image = tmp_path / "signed.tar.xz"
+    image.write_bytes(os.urandom(10_000))
+    name = unique_name()
+    signed = ("push", str(image), "--name", name, "--version", "2.0", "--key", str(key))
+    pushed = cli(imagestore, *signed, "--channel", "testing")
+    assert pushed.returncode == 0, pushed.stderr
+    assert f"signed with key {kid}" in pushed.stdout
+
+    listed = json.loads(cli(imagestore, "ls", "--name", name, "--json").stdout)
+    assert [(i["key_id"], i["format"], i["channel"]) for i in listed] == [
+        (kid, "tar.xz", "testing")
+    ]
+    assert name in cli(imagestore, "ls", "--name", name).stdout
+
+    again = cli(imagestore, *signed)
+    assert again.returncode == 1 and "immutable" in again.stderr
+    missing = cli(imagestore, "pull", f"{name}:9.9")
+    assert missing.returncode == 1 and "no image" in missing.stderr

@@ -1,0 +1,48 @@
+"""A store that accepts signed images only (``GUIFICLOUD_IMAGESTORE_REQUIRE_SIGNATURE``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from guificloud.testing.processes import ServiceProcess
+from tests.imagestore.helpers import OCTETS, Publisher, fields_named, meta, sha256, upload
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def imagestore_env() -> dict[str, str]:
+    return {"GUIFICLOUD_IMAGESTORE_REQUIRE_SIGNATURE": "true"}
+
+
+@pytest_asyncio.fixture
+async def client(imagestore: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=imagestore.url, timeout=10.0) as c:
+        yield c
+
+
+async def test_unsigned_uploads_are_refused_naming_the_signature(
+    client: httpx.AsyncClient,
+) -> None:
+    single = await upload(client, os.urandom(100))
+    assert single.status_code == 422 and "signature" in fields_named(single)
+    session = await client.post("/api/v1/uploads", json={**meta(), "size": 100})
+    assert session.status_code == 422 and "signature" in fields_named(session)
+
+
+async def test_signed_upload_is_accepted(client: httpx.AsyncClient) -> None:
+    publisher = Publisher()
+    await publisher.trust(client)
+    data, m = os.urandom(100), meta()
+    params = {
+        **m,
+        "signature": publisher.sign(m["name"], m["version"], m["arch"], sha256(data)),
+        "key_id": publisher.key_id,
+    }
+    response = await client.post("/api/v1/images", params=params, content=data, headers=OCTETS)
+    assert response.status_code == 201, response.text
