@@ -15,6 +15,7 @@ from guificloud.boxes import BoxConfig
 from guificloud.events.agent import AgentReported
 from guificloud.events.envelope import Envelope
 from guificloud_agent.agent import Agent
+from guificloud_agent.drivers.base import Driver
 from guificloud_agent.drivers.simulated import SimulatedDriver
 from guificloud_agent.options import AgentOptions
 
@@ -80,10 +81,12 @@ class Reports:
 
 
 @asynccontextmanager
-async def running_agent(config: BoxConfig, cache_dir: Path, **options: Any) -> AsyncIterator[Agent]:
+async def running_agent(
+    config: BoxConfig, cache_dir: Path, *, driver: Driver | None = None, **options: Any
+) -> AsyncIterator[Agent]:
     """An agent running in this process until the block ends (as a stop signal would)."""
     opts = AgentOptions(cache_dir=cache_dir, **options)
-    agent = Agent(config, opts, driver=SimulatedDriver(opts.state_dir))
+    agent = Agent(config, opts, driver=driver or SimulatedDriver(opts.state_dir))
     stop = asyncio.Event()
     task = asyncio.create_task(agent.run(stop))
     try:

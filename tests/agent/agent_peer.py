@@ -23,6 +23,7 @@ import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from guificloud import signing
 from guificloud.boxes import BoxConfig, DesiredState, DistroSpec
 from guificloud.devservers.ports import free_port
 
@@ -95,18 +96,39 @@ class Peer:
         return config
 
     def put_blob(
-        self, data: bytes, *, digest: str | None = None, honour_range: bool = True
+        self,
+        data: bytes,
+        *,
+        digest: str | None = None,
+        honour_range: bool = True,
+        signer: str | None = None,
+        arch: str | None = None,
     ) -> DistroSpec:
-        """Serve ``data``; ``digest`` may lie about it (a corrupt image in the store)."""
+        """Serve ``data``; ``digest`` may lie about it (a corrupt image in the store).
+        ``signer`` is a private key (base64) that signs the image as a publisher would."""
         name = uuid4().hex
         self.blobs[name] = _Blob(data, honour_range)
-        return DistroSpec(
+        spec = DistroSpec(
             name="guifi-community-distro",
             version=name[:6],
             digest=digest or sha256(data),
             size=len(data),
             url=f"{self.url}/blobs/{name}",
+            arch=arch,
         )
+        if signer is None:
+            return spec
+        signature = signing.sign(signer, spec.name, spec.version, arch or "all", spec.digest)
+        return spec.model_copy(
+            update={"signature": signature, "key_id": signing.key_id(signing.public_of(signer))}
+        )
+
+    def trust(self, box_id: UUID, *public_keys: str) -> None:
+        """The publisher keys the box's desired states list from now on (as the image store's
+        trusted keys reach the provisioner)."""
+        box = self.boxes[box_id]
+        keys = {signing.key_id(k): k for k in public_keys}
+        box.desired = box.desired.model_copy(update={"trusted_keys": keys})
 
     def want(self, box_id: UUID, distro: DistroSpec | None) -> DesiredState:
         """A new desired state: the generation goes up."""

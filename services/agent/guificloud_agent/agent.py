@@ -94,6 +94,7 @@ class Agent:
                 http,
                 self.options,
                 self._on_status,
+                configured_keys=self.config.trusted_keys,
             )
             desired = DesiredStateClient(self.config, http)
             self._request(Trigger("start"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +14,8 @@ from guificloud.boxes import BoxConfig
 from guificloud.logging import configure_logging, get_logger
 from guificloud_agent.agent import Agent
 from guificloud_agent.config import ConfigError, load_config
-from guificloud_agent.drivers import DRIVERS, SimulatedDriver
+from guificloud_agent.drivers import DRIVERS, DriverFactory, Limits, LxcDriver, SimulatedDriver
+from guificloud_agent.drivers.lxc_rootfs import DiskMode
 from guificloud_agent.enroll import EnrollmentError, enroll_simulated_boxes
 from guificloud_agent.fleet import load_fleet, run_agents, save_fleet
 from guificloud_agent.options import AgentOptions
@@ -70,6 +72,44 @@ def run_cmd(
     ] = Path(".guificloud/agent"),
     rate_limit: RateLimit = None,
     resync_interval: Resync = 30.0,
+    require_signature: Annotated[
+        bool,
+        typer.Option(
+            "--require-signature",
+            envvar="GUIFICLOUD_AGENT_REQUIRE_SIGNATURE",
+            help="Refuse unsigned images even before trusted keys are configured.",
+        ),
+    ] = False,
+    platform_memory: Annotated[
+        int, typer.Option("--platform-memory", min=16, help="Platform container memory, MB.")
+    ] = 1024,
+    platform_disk: Annotated[
+        int, typer.Option("--platform-disk", min=8, help="Platform container disk, MB.")
+    ] = 8192,
+    lxc_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--lxc-path",
+            envvar="GUIFICLOUD_AGENT_LXC_PATH",
+            help="Where the lxc driver keeps containers (default: CACHE_DIR/state/lxc).",
+        ),
+    ] = None,
+    lxc_bridge: Annotated[
+        str | None,
+        typer.Option(
+            "--lxc-bridge",
+            envvar="GUIFICLOUD_AGENT_LXC_BRIDGE",
+            help="An existing bridge for the containers' veth; none: no network (empty).",
+        ),
+    ] = None,
+    lxc_disk: Annotated[
+        str,
+        typer.Option(
+            "--lxc-disk",
+            help="loop: the disk limit is a loop-mounted ext4 file; dir: a plain directory, "
+            "the limit checked at create only.",
+        ),
+    ] = "loop",
     log_format: LogFormat = "auto",
     log_level: LogLevel = "info",
 ) -> None:
@@ -90,15 +130,25 @@ def run_cmd(
         raise typer.BadParameter(
             f"unknown driver {driver!r}; known: {', '.join(DRIVERS)}", param_hint="--driver"
         )
+    if lxc_disk not in ("loop", "dir"):
+        raise typer.BadParameter("must be loop or dir", param_hint="--lxc-disk")
     options = AgentOptions(
-        cache_dir=cache_dir, resync_interval_s=resync_interval, download_rate_limit_bps=rate_limit
+        cache_dir=cache_dir,
+        resync_interval_s=resync_interval,
+        download_rate_limit_bps=rate_limit,
+        platform_limits=Limits(memory_mb=platform_memory, disk_mb=platform_disk),
+        require_signature=require_signature,
     )
-    asyncio.run(_run_one(box, options, driver))
+    factory: DriverFactory = DRIVERS[driver]
+    if driver == "lxc":
+        disk: DiskMode = "dir" if lxc_disk == "dir" else "loop"
+        factory = partial(LxcDriver, lxc_path=lxc_path, bridge=lxc_bridge, disk=disk)
+    asyncio.run(_run_one(box, options, factory))
 
 
-async def _run_one(config: BoxConfig, options: AgentOptions, driver: str) -> None:
+async def _run_one(config: BoxConfig, options: AgentOptions, driver: DriverFactory) -> None:
     stop = _stop_on_signals()
-    agent = Agent(config, options, driver=DRIVERS[driver](options.state_dir))
+    agent = Agent(config, options, driver=driver(options.state_dir))
     await agent.run(stop)
 
 

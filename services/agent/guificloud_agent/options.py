@@ -23,6 +23,9 @@ class AgentOptions:
     download_attempts: int = 5
     """Transient download errors (dropped link, 5xx) are resumed this many times in a row."""
     platform_limits: Limits = field(default_factory=_platform_limits)
+    require_signature: bool = False
+    """Refuse unsigned images even when no trusted keys are configured (they always are
+    refused once the box has trusted keys)."""
 
     @property
     def state_dir(self) -> Path:

@@ -1,9 +1,11 @@
 """Bringing the box to its desired state: no platform, or the platform from one image.
 
-Each step that changes the actual state goes through ``on_status`` (which reports it). A
-failure leaves the box ``failed``; the same desired state is tried again only by a periodic
-resync (quietly: the box stays ``failed`` unless that try succeeds), a new generation is
-tried at once.
+An image is deployed only if its signature verifies (when the box has trusted keys or
+requires signatures) and its bytes match its digest. Each step that changes the actual
+state goes through ``on_status`` (which reports it). A failure leaves the box ``failed``;
+the same desired state is tried again only by a periodic resync (quietly: the box stays
+``failed`` unless that try succeeds), a new generation is tried at once. A platform that
+already runs is not checked again: its image was accepted when it was deployed.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from guificloud_agent.download import fetch_image
 from guificloud_agent.failures import DeployFailed
 from guificloud_agent.options import AgentOptions
 from guificloud_agent.platform import Platform
+from guificloud_agent.signature import check_signature
 from guificloud_agent.status import Status
 
 log = get_logger(__name__)
@@ -32,8 +35,12 @@ class Reconciler:
         http: httpx.AsyncClient,
         options: AgentOptions,
         on_status: Callable[[Status], None],
+        *,
+        configured_keys: dict[str, str] | None = None,
     ) -> None:
         self.platform = platform
+        self.configured_keys = configured_keys or {}
+        """The box configuration's trusted keys: used when the desired state lists none."""
         self.cache = cache
         self.http = http
         self.options = options
@@ -53,7 +60,7 @@ class Reconciler:
             elif await self.platform.running_digest() == spec.digest:
                 self._set(Status("running", generation, spec.digest))
             else:
-                await self._deploy(generation, spec, periodic=periodic)
+                await self._deploy(desired, spec, periodic=periodic)
         except DeployFailed as exc:
             log.warning("deploy.failed", generation=generation, reason=exc.reason)
             self._set(Status("failed", generation, spec.digest if spec else None, exc.reason))
@@ -68,7 +75,8 @@ class Reconciler:
                 )
             )
 
-    async def _deploy(self, generation: int, spec: DistroSpec, *, periodic: bool) -> None:
+    async def _deploy(self, desired: DesiredState, spec: DistroSpec, *, periodic: bool) -> None:
+        generation = desired.generation
         prior = self.status
         failed_before = (
             prior is not None
@@ -79,6 +87,15 @@ class Reconciler:
             return
         if not failed_before:
             self._set(Status("deploying", generation, spec.digest))
+        try:
+            check_signature(
+                spec,
+                desired.trusted_keys or self.configured_keys,
+                required=self.options.require_signature,
+            )
+        except DeployFailed:
+            self.cache.discard(spec.digest)
+            raise
         image = await self.cache.verified(spec.digest) or await fetch_image(
             self.http,
             spec,

@@ -6,9 +6,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from guificloud_agent.drivers.base import ContainerState, Driver, DriverError, DriverFactory, Limits
+from guificloud_agent.drivers.lxc import LxcDriver
 from guificloud_agent.drivers.simulated import SimulatedDriver
 
-DRIVERS: dict[str, Callable[[Path], Driver]] = {"simulated": SimulatedDriver}
+DRIVERS: dict[str, Callable[[Path], Driver]] = {"simulated": SimulatedDriver, "lxc": LxcDriver}
 
 __all__ = [
     "DRIVERS",
@@ -17,5 +18,6 @@ __all__ = [
     "DriverError",
     "DriverFactory",
     "Limits",
+    "LxcDriver",
     "SimulatedDriver",
 ]
