@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: install dev test test-fast lint bench clean
+.PHONY: install system-deps dev test test-fast lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,12 +17,16 @@ $(STAMP): $(BIN)/python pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+## Debian packages for real LXC containers (best effort: skipped without root or apt-get).
+system-deps:
+	./scripts/install-system-deps.sh
+
 ## Install everything and start the whole system on its embedded default.
 dev: $(STAMP)
 	$(BIN)/guificloud dev $(ARGS)
 
 ## Install everything and run the whole test suite against real NATS and PostgreSQL.
-test: $(STAMP)
+test: $(STAMP) system-deps
 	$(BIN)/python -m pytest $(ARGS)
 
 test-fast: $(STAMP)

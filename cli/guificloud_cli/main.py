@@ -82,3 +82,18 @@ def _mount_agent() -> None:
 
 
 _mount_agent()
+
+
+def _mount_resources() -> None:
+    """The registry's and the image store's own commands: zones, nodes, devices, CNML, images."""
+    from guificloud_cli.registry_cmds import cnml_app, device_app, node_app, zone_app
+    from guificloud_imagestore.client_cli import image_app
+
+    app.add_typer(zone_app, name="zone")
+    app.add_typer(node_app, name="node")
+    app.add_typer(device_app, name="device")
+    app.add_typer(cnml_app, name="cnml")
+    app.add_typer(image_app, name="image")
+
+
+_mount_resources()
