@@ -8,6 +8,7 @@ token as ``Authorization: Bearer <token>``.
 
 from __future__ import annotations
 
+from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -43,6 +44,39 @@ class DistroSpec(BaseModel):
     key_id: str | None = None
 
 
+SetState = Literal["register", "deploy", "start"]
+"""Community-Lab's ladder, in order: what a slice (or one sliver) is asked to be."""
+
+SET_STATE_ORDER: dict[str, int] = {"register": 0, "deploy": 1, "start": 2}
+
+
+def effective_set_state(sliver: SetState, slice_: SetState) -> SetState:
+    """A sliver may lower its slice's state, never raise it: ``min(sliver, slice)``."""
+    return sliver if SET_STATE_ORDER[sliver] <= SET_STATE_ORDER[slice_] else slice_
+
+
+class SliverSpec(BaseModel):
+    """One sliver the box must hold, as the provisioner wants it.
+
+    ``set_state`` is already the effective one. ``register``: nothing on the box (a container
+    left from before is destroyed); ``deploy``: image fetched and verified, resources
+    reserved, container made but stopped; ``start``: container running. A new ``instance``
+    (a reset of the slice) means: destroy what exists and make it again from the image.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    sliver_id: UUID
+    slice_id: UUID
+    slice_name: str
+    instance: int = Field(ge=0)
+    set_state: SetState
+    image: DistroSpec
+    memory_mb: int = Field(gt=0)
+    disk_mb: int = Field(gt=0)
+    cpu_share: float = Field(gt=0, description="CPUs the sliver may use (1.0 = one core)")
+
+
 class DesiredState(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -52,4 +86,7 @@ class DesiredState(BaseModel):
     heartbeat_interval_s: float = Field(5.0, gt=0)
     trusted_keys: dict[str, str] = Field(
         default_factory=dict, description="Publisher key id -> base64 ed25519 public key"
+    )
+    slivers: list[SliverSpec] = Field(
+        default_factory=list, description="Every sliver the box must hold; others are removed"
     )

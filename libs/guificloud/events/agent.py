@@ -6,15 +6,42 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from guificloud.events.envelope import Event
 
 AgentState = Literal["idle", "deploying", "running", "failed"]
 
+SliverActualState = Literal[
+    "registered",
+    "allocated",
+    "deployed",
+    "started",
+    "fail_allocate",
+    "fail_deploy",
+    "fail_start",
+]
+"""What a box says of one sliver (Community-Lab's names). ``allocated``: image fetched and
+verified, resources reserved; ``deployed``: container made, stopped; ``started``: running.
+A ``fail_*`` state carries the reason. (``offline`` is the provisioner's, not the box's.)"""
+
+
+class SliverStatus(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    sliver_id: UUID
+    instance: int
+    state: SliverActualState
+    image_digest: str | None = None
+    reason: str | None = None
+
 
 class AgentReported(Event):
-    """The agent's actual state; sent on every change and on every (re)connect."""
+    """The agent's actual state; sent on every change and on every (re)connect.
+
+    ``slivers`` is the whole set the box holds (level, not edge): a sliver of the desired
+    state that is missing here has not been acted on yet; one present here and not desired
+    is being removed."""
 
     TYPE = "agent.box.reported"
     SUBJECT = "agent.{box_id}.reported"
@@ -25,6 +52,7 @@ class AgentReported(Event):
     distro_digest: str | None = None
     reason: str | None = None
     driver: str
+    slivers: list[SliverStatus] = Field(default_factory=list)
 
 
 class HostMetrics(BaseModel):
