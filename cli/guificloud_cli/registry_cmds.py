@@ -111,7 +111,7 @@ def _resolve(client: httpx.Client, kind: str, ref: str) -> str:
 def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Table:
     table = Table(title=title, title_justify="left")
     for column in columns:
-        table.add_column(column, overflow="fold")
+        table.add_column(column, overflow="fold", no_wrap=column == "id")  # ids are copied whole
     for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row))
     return table

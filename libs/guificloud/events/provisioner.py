@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
+from guificloud.events.agent import SliverActualState
 from guificloud.events.envelope import Event
 
 BoxState = Literal["registered", "configured", "deploying", "ready", "failed"]
@@ -69,16 +70,7 @@ class BoxSync(Event):
 
 # -- slices and slivers ------------------------------------------------------------------
 
-SliverState = Literal[
-    "registered",
-    "allocated",
-    "deployed",
-    "started",
-    "fail_allocate",
-    "fail_deploy",
-    "fail_start",
-    "offline",
-]
+SliverState = SliverActualState | Literal["offline"]
 """A sliver's actual state as the provisioner shows it: the box's report, or ``offline``
 while the monitor says its box is unreachable."""
 
