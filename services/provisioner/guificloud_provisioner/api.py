@@ -18,6 +18,8 @@ from guificloud_provisioner import distros
 from guificloud_provisioner.models import Box, BoxTransition, DistroImage
 from guificloud_provisioner.schemas import BoxDetail, BoxOut, DistroOut, TransitionOut
 from guificloud_provisioner.settings import ProvisionerSettings
+from guificloud_provisioner.slices.api import router as slices_router
+from guificloud_provisioner.slices.desired import box_slivers
 
 router = APIRouter(prefix="/api/v1")
 
@@ -112,6 +114,7 @@ async def get_desired_state(
         distro=distro,
         heartbeat_interval_s=settings.box_heartbeat_interval_s,
         trusted_keys=await distros.trusted_keys(uow),
+        slivers=await box_slivers(uow, box.id),
     )
 
 
@@ -126,7 +129,9 @@ def create_app(runtime: Runtime) -> FastAPI:
     app = create_base_app(
         runtime,
         title="guifi-cloud provisioner",
-        description="Cloud boxes: configuration, credentials, distro and state.",
+        description="Cloud boxes (configuration, credentials, distro, state) and the slices "
+        "of slivers placed on them.",
     )
     app.include_router(router)
+    app.include_router(slices_router)
     return app

@@ -27,6 +27,7 @@ from guificloud.logging import get_logger
 from guificloud_provisioner import distros
 from guificloud_provisioner.models import Box
 from guificloud_provisioner.settings import ProvisionerSettings
+from guificloud_provisioner.slices.reports import apply_report
 from guificloud_provisioner.states import transition
 
 log = get_logger(__name__)
@@ -83,14 +84,18 @@ async def handle_device_added(
     )
 
 
-async def handle_agent_reported(event: AgentReported, uow: UnitOfWork) -> None:
-    """The agent's actual state drives the box's state toward ``ready`` or ``failed``."""
+async def handle_agent_reported(
+    event: AgentReported, uow: UnitOfWork, *, settings: ProvisionerSettings
+) -> None:
+    """The agent's actual state drives the box's state toward ``ready`` or ``failed``, and
+    each sliver's actual state (see :mod:`guificloud_provisioner.slices.reports`)."""
     box = await uow.session.get(Box, event.box_id, with_for_update=True)
     if box is None:
         raise PermanentFailure(f"report from unknown box {event.box_id}")
     box.agent_state = event.state
     box.actual_digest = event.distro_digest
     box.last_report_at = datetime.now(UTC)
+    await apply_report(uow, settings, box, event)
     desired = (box.desired_distro or {}).get("digest")
     if event.generation < box.generation and event.state != "running":
         return  # about an older desired state; the agent has been told of the new one
@@ -109,5 +114,5 @@ async def handle_agent_reported(event: AgentReported, uow: UnitOfWork) -> None:
 def event_handlers(settings: ProvisionerSettings) -> dict[type[Event], Handler]:
     return {
         DeviceAdded: partial(handle_device_added, settings=settings),
-        AgentReported: handle_agent_reported,
+        AgentReported: partial(handle_agent_reported, settings=settings),
     }

@@ -1,11 +1,23 @@
-"""Tables of the provisioner schema: boxes, their transitions, and the distro read model."""
+"""Tables of the provisioner schema: boxes, their transitions, and the distro read model.
+
+Slices and slivers are in :mod:`guificloud_provisioner.slice_models` (same metadata)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, MetaData, String, Text, func
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    func,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -42,9 +54,19 @@ class Box(Base):
     agent_state: Mapped[str | None] = mapped_column(String(16))
     actual_digest: Mapped[str | None] = mapped_column(String(71))
     last_report_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # What slivers hold of the box (its capacity is its hardware less the platform reserve).
+    allocated_memory_mb: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    allocated_disk_mb: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The monitor's verdict: None until it has one.
+    online: Mapped[bool | None] = mapped_column()
+    online_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+    __table_args__ = (
+        CheckConstraint("allocated_memory_mb >= 0", name="allocated_memory_not_negative"),
+        CheckConstraint("allocated_disk_mb >= 0", name="allocated_disk_not_negative"),
     )
 
 

@@ -38,6 +38,9 @@ class BoxOut(BaseModel):
     distro_digest: str | None
     agent_state: str | None
     last_report_at: datetime | None
+    allocated_memory_mb: int = 0
+    allocated_disk_mb: int = 0
+    online: bool | None = None
     created_at: datetime
     updated_at: datetime
 

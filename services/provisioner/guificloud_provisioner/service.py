@@ -8,12 +8,16 @@ from guificloud.bus.consumer import Subscription
 from guificloud.events.agent import AgentReported
 from guificloud.events.registry import DeviceAdded
 from guificloud.runtime import Runtime, ServiceDefinition
-from guificloud.streams import AGENTS, BOXES, IMAGESTORE, PROVISIONER, REGISTRY
+from guificloud.streams import AGENTS, BOXES, IMAGESTORE, MONITOR, PROVISIONER, REGISTRY
+from guificloud_provisioner import slice_models  # noqa: F401 - its tables are in the schema
 from guificloud_provisioner.api import create_app
 from guificloud_provisioner.handlers import event_handlers
 from guificloud_provisioner.images import image_handlers
 from guificloud_provisioner.models import SCHEMA, messaging, metadata
 from guificloud_provisioner.settings import ProvisionerSettings
+from guificloud_provisioner.slices.availability import availability_handlers
+from guificloud_provisioner.slices.loop import reconcile_slices
+from guificloud_provisioner.slices.zones import ZONE_HANDLERS
 
 
 def subscriptions(runtime: Runtime) -> Sequence[Subscription]:
@@ -38,6 +42,18 @@ def subscriptions(runtime: Runtime) -> Sequence[Subscription]:
             partition=lambda e: e.box_id,
             handlers={AgentReported: handlers[AgentReported]},
         ),
+        Subscription(
+            stream=REGISTRY.name,
+            durable="provisioner-zones",
+            handlers=ZONE_HANDLERS,
+        ),
+        # MONITOR is declared by the monitor; the consumer binds once it exists.
+        Subscription(
+            stream=MONITOR.name,
+            durable="provisioner-availability",
+            partition=lambda e: e.box_id,
+            handlers=availability_handlers(settings),
+        ),
     )
 
 
@@ -49,4 +65,5 @@ DEFINITION = ServiceDefinition(
     create_app=create_app,
     streams=(PROVISIONER, BOXES, AGENTS),
     subscriptions=subscriptions,
+    background=(reconcile_slices,),
 )

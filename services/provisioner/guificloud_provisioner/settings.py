@@ -21,3 +21,14 @@ class ProvisionerSettings(ServiceSettings):
     )  # type: ignore[assignment]
     box_nats_url: str | None = None
     box_heartbeat_interval_s: float = shared("heartbeat_interval_s", 5.0)  # type: ignore[assignment]
+
+    # Slices: what a box keeps for its platform, and how the reconciler paces itself.
+    box_reserve_memory_mb: int = 512
+    box_reserve_disk_mb: int = 2048
+    reconcile_interval_s: float = 5.0
+    reconcile_backoff_s: float = 10.0
+    reconcile_backoff_max_s: float = 300.0
+    reconcile_max_attempts: int = 5
+    replace_grace_s: float = 300.0
+    slice_expiry_days: float = 30.0
+    slice_expiry_warning_days: float = 3.0

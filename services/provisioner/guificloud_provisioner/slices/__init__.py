@@ -1,0 +1,1 @@
+"""Slices and slivers: placement, desired state for boxes, reports, reconciliation."""

@@ -1,0 +1,229 @@
+"""``/api/v1/slices`` and ``/api/v1/slivers``.
+
+Changes run in a transaction of their own that is retried when PostgreSQL breaks a
+deadlock between concurrent placements; lists are pages of a JSON array with the next
+page in a ``Link: <...>; rel="next"`` header (and ``X-Next-Cursor``), as in the registry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Annotated, TypeVar
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy import select, tuple_
+
+from guificloud.boxes import SetState
+from guificloud.db.uow import UnitOfWork
+from guificloud.errors import InvalidInput
+from guificloud.http import RuntimeDep, UowDep
+from guificloud.runtime import Runtime
+from guificloud_provisioner.settings import ProvisionerSettings
+from guificloud_provisioner.slice_models import Slice, Sliver
+from guificloud_provisioner.slices import commands, sliver_commands, views
+from guificloud_provisioner.slices.create import create_slice
+from guificloud_provisioner.slices.placement import is_retryable
+from guificloud_provisioner.slices.schemas import (
+    SliceIn,
+    SliceOut,
+    SlicePatch,
+    SlicePut,
+    SliverDetail,
+    SliverIn,
+    SliverOut,
+    SliverPatch,
+)
+
+router = APIRouter(prefix="/api/v1")
+T = TypeVar("T")
+ATTEMPTS = 5
+
+
+def _settings(runtime: Runtime) -> ProvisionerSettings:
+    settings = runtime.settings
+    assert isinstance(settings, ProvisionerSettings)
+    return settings
+
+
+async def _transaction(runtime: Runtime, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+    """Run ``work`` and commit; again (a few times) when it lost a deadlock."""
+    for attempt in range(ATTEMPTS):
+        try:
+            async with runtime.uow() as uow:
+                result = await work(uow)
+                await uow.commit()
+                return result
+        except Exception as exc:
+            if attempt == ATTEMPTS - 1 or not is_retryable(exc):
+                raise
+        await asyncio.sleep(0.02 * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+def _cursor(created_at: datetime, slice_id: UUID) -> str:
+    raw = json.dumps([created_at.isoformat(), str(slice_id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _after(cursor: str) -> tuple[datetime, UUID]:
+    try:
+        raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode())
+        at, slice_id = json.loads(raw)
+        return datetime.fromisoformat(at), UUID(slice_id)
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as exc:
+        raise InvalidInput("not a cursor this API gave out", field="cursor") from exc
+
+
+@router.post("/slices", status_code=201, response_model=SliceOut, tags=["slices"])
+async def post_slice(data: SliceIn, runtime: RuntimeDep) -> SliceOut:
+    """Create a slice and place its slivers (409 naming ``placement`` when they don't fit)."""
+
+    async def work(uow: UnitOfWork) -> SliceOut:
+        return await views.one_slice(uow, await create_slice(uow, _settings(runtime), data))
+
+    return await _transaction(runtime, work)
+
+
+@router.get("/slices", response_model=list[SliceOut], tags=["slices"])
+async def list_slices(
+    request: Request,
+    uow: UowDep,
+    owner_group: str | None = None,
+    set_state: SetState | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> Response:
+    """Slices not being deleted, oldest first."""
+    stmt = select(Slice).where(Slice.deleted_at.is_(None))
+    if owner_group is not None:
+        stmt = stmt.where(Slice.owner_group == owner_group)
+    if set_state is not None:
+        stmt = stmt.where(Slice.set_state == set_state)
+    if cursor is not None:
+        stmt = stmt.where(tuple_(Slice.created_at, Slice.id) > tuple_(*_after(cursor)))
+    rows = list(
+        await uow.session.scalars(stmt.order_by(Slice.created_at, Slice.id).limit(limit + 1))
+    )
+    page, more = rows[:limit], len(rows) > limit
+    by_slice = await views.counts(uow, [s.id for s in page])
+    body = json.dumps([views.slice_out(s, by_slice[s.id]).model_dump(mode="json") for s in page])
+    headers = {}
+    if more:
+        next_cursor = _cursor(page[-1].created_at, page[-1].id)
+        headers["Link"] = f'<{request.url.include_query_params(cursor=next_cursor)}>; rel="next"'
+        headers["X-Next-Cursor"] = next_cursor
+    return Response(body, media_type="application/json", headers=headers)
+
+
+@router.get("/slices/{slice_id}", response_model=SliceOut, tags=["slices"])
+async def get_slice(slice_id: UUID, uow: UowDep) -> SliceOut:
+    return await views.one_slice(uow, await commands.get_slice(uow, slice_id))
+
+
+@router.patch("/slices/{slice_id}", response_model=SliceOut, tags=["slices"])
+async def patch_slice(slice_id: UUID, data: SlicePatch, runtime: RuntimeDep) -> SliceOut:
+    """Move the slice along ``register`` < ``deploy`` < ``start`` (or back), or describe it."""
+
+    async def work(uow: UnitOfWork) -> SliceOut:
+        slice_ = await commands.patch_slice(uow, _settings(runtime), slice_id, data)
+        return await views.one_slice(uow, slice_)
+
+    return await _transaction(runtime, work)
+
+
+@router.put("/slices/{slice_id}", response_model=SliceOut, tags=["slices"])
+async def put_slice(slice_id: UUID, data: SlicePut, runtime: RuntimeDep) -> SliceOut:
+    """Name, description and owner group; never the state (a differing one is a 422)."""
+
+    async def work(uow: UnitOfWork) -> SliceOut:
+        slice_ = await commands.put_slice(uow, _settings(runtime), slice_id, data)
+        return await views.one_slice(uow, slice_)
+
+    return await _transaction(runtime, work)
+
+
+@router.delete("/slices/{slice_id}", status_code=202, tags=["slices"])
+async def delete_slice(slice_id: UUID, runtime: RuntimeDep) -> Response:
+    """Slivers leave their boxes; the slice is gone once they have."""
+
+    async def work(uow: UnitOfWork) -> None:
+        await commands.delete_slice(uow, _settings(runtime), slice_id, "deleted")
+
+    await _transaction(runtime, work)
+    return Response(status_code=202)
+
+
+@router.post("/slices/{slice_id}/renew", response_model=SliceOut, tags=["slices"])
+async def renew_slice(slice_id: UUID, runtime: RuntimeDep) -> SliceOut:
+    async def work(uow: UnitOfWork) -> SliceOut:
+        slice_ = await commands.renew_slice(uow, _settings(runtime), slice_id)
+        return await views.one_slice(uow, slice_)
+
+    return await _transaction(runtime, work)
+
+
+@router.post("/slices/{slice_id}/reset", response_model=SliceOut, tags=["slices"])
+async def reset_slice(slice_id: UUID, runtime: RuntimeDep) -> SliceOut:
+    """A new instance: every sliver is made again from scratch."""
+
+    async def work(uow: UnitOfWork) -> SliceOut:
+        slice_ = await commands.reset_slice(uow, _settings(runtime), slice_id)
+        return await views.one_slice(uow, slice_)
+
+    return await _transaction(runtime, work)
+
+
+@router.get("/slices/{slice_id}/slivers", response_model=list[SliverOut], tags=["slivers"])
+async def list_slivers(slice_id: UUID, uow: UowDep) -> list[SliverOut]:
+    slice_ = await commands.get_slice(uow, slice_id)
+    rows = await uow.session.scalars(
+        select(Sliver).where(Sliver.slice_id == slice_id).order_by(Sliver.created_at, Sliver.id)
+    )
+    return [views.sliver_out(s, slice_) for s in rows]
+
+
+@router.post(
+    "/slices/{slice_id}/slivers", status_code=201, response_model=SliverOut, tags=["slivers"]
+)
+async def post_sliver(slice_id: UUID, data: SliverIn, runtime: RuntimeDep) -> SliverOut:
+    """One more sliver, on the box named."""
+
+    async def work(uow: UnitOfWork) -> SliverOut:
+        sliver = await sliver_commands.add_sliver(uow, _settings(runtime), slice_id, data.box_id)
+        return views.sliver_out(sliver, await sliver_commands.slice_of(uow, sliver))
+
+    return await _transaction(runtime, work)
+
+
+@router.get("/slivers/{sliver_id}", response_model=SliverDetail, tags=["slivers"])
+async def get_sliver(sliver_id: UUID, uow: UowDep) -> SliverDetail:
+    sliver = await sliver_commands.get_sliver(uow, sliver_id)
+    return await views.sliver_detail(uow, sliver, await sliver_commands.slice_of(uow, sliver))
+
+
+@router.patch("/slivers/{sliver_id}", response_model=SliverDetail, tags=["slivers"])
+async def patch_sliver(sliver_id: UUID, data: SliverPatch, runtime: RuntimeDep) -> SliverDetail:
+    """The sliver's own overrides: a lower ``set_state`` (effective = min of it and the
+    slice's), another ``image``; null goes back to the slice's."""
+
+    async def work(uow: UnitOfWork) -> SliverDetail:
+        sliver = await sliver_commands.patch_sliver(uow, _settings(runtime), sliver_id, data)
+        slice_ = await sliver_commands.slice_of(uow, sliver)
+        return await views.sliver_detail(uow, sliver, slice_)
+
+    return await _transaction(runtime, work)
+
+
+@router.delete("/slivers/{sliver_id}", status_code=202, tags=["slivers"])
+async def delete_sliver(sliver_id: UUID, runtime: RuntimeDep) -> Response:
+    async def work(uow: UnitOfWork) -> None:
+        await sliver_commands.delete_sliver(uow, _settings(runtime), sliver_id)
+
+    await _transaction(runtime, work)
+    return Response(status_code=202)

@@ -1,0 +1,60 @@
+"""One lock order for every change, so that concurrent changes wait instead of deadlocking:
+boxes, then slivers, then slices, each in id order. Reports already come that way (the
+box, its slivers, their slices); a change to a slice first finds its boxes, then locks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from uuid import UUID
+
+from sqlalchemy import select
+
+from guificloud.db.uow import UnitOfWork
+from guificloud.errors import Conflict, NotFound
+from guificloud_provisioner.models import Box
+from guificloud_provisioner.slice_models import Slice, Sliver
+
+
+async def lock_boxes(uow: UnitOfWork, box_ids: Iterable[UUID]) -> None:
+    ids = sorted(set(box_ids))
+    if ids:
+        await uow.session.execute(
+            select(Box.id).where(Box.id.in_(ids)).order_by(Box.id).with_for_update()
+        )
+
+
+async def lock_slice(
+    uow: UnitOfWork, slice_id: UUID, *, live: bool = True
+) -> tuple[Slice, list[Sliver]]:
+    """The slice and its slivers (those not being removed), locked with their boxes;
+    404 when unknown, 409 when ``live`` and the slice is being deleted."""
+    boxes = await uow.session.scalars(select(Sliver.box_id).where(Sliver.slice_id == slice_id))
+    await lock_boxes(uow, boxes)
+    slivers = list(
+        await uow.session.scalars(
+            select(Sliver)
+            .where(Sliver.slice_id == slice_id, Sliver.removing.is_(False))
+            .order_by(Sliver.id)
+            .with_for_update()
+        )
+    )
+    slice_ = await uow.session.get(Slice, slice_id, with_for_update=True)
+    if slice_ is None:
+        raise NotFound(f"slice {slice_id} not found")
+    if live and slice_.deleted_at is not None:
+        raise Conflict(f"slice {slice_id} is being deleted")
+    return slice_, slivers
+
+
+async def lock_sliver(uow: UnitOfWork, sliver_id: UUID) -> tuple[Sliver, Slice]:
+    """The sliver, its box and its slice, locked in that order."""
+    box_id = await uow.session.scalar(select(Sliver.box_id).where(Sliver.id == sliver_id))
+    if box_id is None:
+        raise NotFound(f"sliver {sliver_id} not found")
+    await lock_boxes(uow, [box_id])
+    sliver = await uow.session.get(Sliver, sliver_id, with_for_update=True)
+    if sliver is None:
+        raise NotFound(f"sliver {sliver_id} not found")
+    slice_ = await uow.session.get(Slice, sliver.slice_id, with_for_update=True)
+    assert slice_ is not None
+    return sliver, slice_

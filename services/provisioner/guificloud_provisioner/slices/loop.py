@@ -1,0 +1,43 @@
+"""The provisioner's background loop for slices: every ``reconcile_interval_s``, expiry,
+re-placement of lost slivers and reconciliation, each pass in its own transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+
+from guificloud.db.uow import UnitOfWork
+from guificloud.logging import get_logger
+from guificloud.runtime import Runtime
+from guificloud_provisioner.settings import ProvisionerSettings
+from guificloud_provisioner.slices.expiry import expire_slices
+from guificloud_provisioner.slices.reconciler import reconcile_slivers
+from guificloud_provisioner.slices.replacement import replace_lost
+
+log = get_logger(__name__)
+
+Pass = Callable[[UnitOfWork, ProvisionerSettings], Awaitable[int]]
+PASSES: tuple[Pass, ...] = (expire_slices, replace_lost, reconcile_slivers)
+
+
+async def run_passes(runtime: Runtime) -> None:
+    settings = runtime.settings
+    assert isinstance(settings, ProvisionerSettings)
+    for one_pass in PASSES:
+        try:
+            async with runtime.uow() as uow:
+                await one_pass(uow, settings)
+                await uow.commit()
+        except Exception as exc:  # noqa: BLE001 - database away or a lost race: next tick
+            log.warning("slices.pass_failed", step=one_pass.__name__, error=repr(exc))
+
+
+async def reconcile_slices(runtime: Runtime, stop: asyncio.Event) -> None:
+    """Background loop (``ServiceDefinition.background``)."""
+    settings = runtime.settings
+    assert isinstance(settings, ProvisionerSettings)
+    while not stop.is_set():
+        await run_passes(runtime)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=settings.reconcile_interval_s)
