@@ -10,10 +10,13 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from uuid import UUID, uuid4
 
-from guificloud.boxes import BoxConfig
-from guificloud.events.agent import AgentReported
+from guificloud.boxes import BoxConfig, DistroSpec, SetState, SliverSpec
+from guificloud.bus import Bus
+from guificloud.events.agent import AgentReported, SliverStatus
 from guificloud.events.envelope import Envelope
+from guificloud.events.provisioner import BoxSync
 from guificloud_agent.agent import Agent
 from guificloud_agent.drivers.base import Driver
 from guificloud_agent.drivers.simulated import SimulatedDriver
@@ -43,9 +46,14 @@ class Reports:
         self.envelopes: list[Envelope] = []
 
     async def until(
-        self, predicate: Callable[[AgentReported], bool], timeout_s: float = TIMEOUT_S
+        self,
+        predicate: Callable[[AgentReported], bool],
+        timeout_s: float = TIMEOUT_S,
+        *,
+        since: int = 0,
     ) -> AgentReported:
-        for report in self.seen:
+        """The first report from the ``since``-th on that satisfies ``predicate``."""
+        for report in self.seen[since:]:
             if predicate(report):
                 return report
         loop = asyncio.get_running_loop()
@@ -73,11 +81,76 @@ class Reports:
     def states(self) -> list[tuple[str, int, str | None]]:
         return [(r.state, r.generation, r.distro_digest) for r in self.seen]
 
+    async def sliver(
+        self, sliver_id: UUID, state: str, *, since: int = 0, **fields: Any
+    ) -> SliverStatus:
+        """Wait for a report in which the sliver is in ``state`` (and has ``fields``)."""
+
+        def matches(report: AgentReported) -> bool:
+            found = sliver_of(report, sliver_id)
+            return (
+                found is not None
+                and found.state == state
+                and all(getattr(found, k) == v for k, v in fields.items())
+            )
+
+        report = await self.until(matches, since=since)
+        found = sliver_of(report, sliver_id)
+        assert found is not None
+        return found
+
+    def sliver_changes(self, sliver_id: UUID) -> list[tuple[str, int] | None]:
+        """The sliver's (state, instance) in every report, a repeat counted once, from its
+        first appearance; ``None`` where a report no longer lists it."""
+        seen = []
+        for report in self.seen:
+            found = sliver_of(report, sliver_id)
+            seen.append(None if found is None else (found.state, found.instance))
+        while seen and seen[0] is None:
+            seen.pop(0)
+        return [s for i, s in enumerate(seen) if i == 0 or seen[i - 1] != s]
+
     def changes(self) -> list[tuple[str, int, str | None]]:
         """The states in order, a repeat counted once: an agent that connects while deploying
         says so again (reports are level-based)."""
         states = self.states()
         return [s for i, s in enumerate(states) if i == 0 or states[i - 1] != s]
+
+
+def sliver_of(report: AgentReported, sliver_id: UUID) -> SliverStatus | None:
+    return next((s for s in report.slivers if s.sliver_id == sliver_id), None)
+
+
+def sliver_spec(
+    image: DistroSpec,
+    set_state: SetState = "deploy",
+    *,
+    instance: int = 0,
+    memory_mb: int = 64,
+    disk_mb: int = 64,
+    cpu_share: float = 0.5,
+    slice_id: UUID | None = None,
+) -> SliverSpec:
+    """A sliver of a new (or the given) slice, as the provisioner lists it for a box."""
+    return SliverSpec(
+        sliver_id=uuid4(),
+        slice_id=slice_id or uuid4(),
+        slice_name="test-slice",
+        instance=instance,
+        set_state=set_state,
+        image=image,
+        memory_mb=memory_mb,
+        disk_mb=disk_mb,
+        cpu_share=cpu_share,
+    )
+
+
+async def sync(bus: Bus, box_id: UUID, generation: int) -> Envelope:
+    """Tell the box its desired state changed, as the provisioner does."""
+    command = BoxSync(box_id=box_id, generation=generation)
+    envelope = Envelope.wrap(command, source="provisioner")
+    await bus.publish(command.subject(), envelope)
+    return envelope
 
 
 @asynccontextmanager

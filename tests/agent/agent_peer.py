@@ -24,7 +24,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from guificloud import signing
-from guificloud.boxes import BoxConfig, DesiredState, DistroSpec
+from guificloud.boxes import BoxConfig, DesiredState, DistroSpec, SliverSpec
 from guificloud.devservers.ports import free_port
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
@@ -135,6 +135,14 @@ class Peer:
         box = self.boxes[box_id]
         box.desired = box.desired.model_copy(
             update={"generation": box.desired.generation + 1, "distro": distro}
+        )
+        return box.desired
+
+    def want_slivers(self, box_id: UUID, slivers: list[SliverSpec]) -> DesiredState:
+        """A new desired state with these slivers (and the same platform)."""
+        box = self.boxes[box_id]
+        box.desired = box.desired.model_copy(
+            update={"generation": box.desired.generation + 1, "slivers": slivers}
         )
         return box.desired
 

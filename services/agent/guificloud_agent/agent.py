@@ -3,8 +3,9 @@
 Four tasks share the agent's state: the connection (connects for ever; on every connect
 and reconnect it re-reports the current state and asks for a resync), the reconcile loop
 (fetches the desired state on start, on (re)connect, on a ``box.sync.requested`` command and
-every ``resync_interval_s``, then applies it), the reporter and the heartbeats. None of them
-may end the agent: errors are logged and retried. ``run`` returns when ``stop`` is set.
+every ``resync_interval_s``, then applies it to the platform and the slivers), the reporter
+and the heartbeats. None of them may end the agent: errors are logged and retried. ``run``
+returns when ``stop`` is set. A report carries the platform's state and every sliver's.
 """
 
 from __future__ import annotations
@@ -25,16 +26,19 @@ from guificloud.events.agent import AgentReported
 from guificloud.logging import get_logger
 from guificloud_agent.backoff import Backoff, wait_event
 from guificloud_agent.cache import BlobCache
+from guificloud_agent.capacity import Ledger, host_capacity
 from guificloud_agent.commands import BadCommand, parse_sync
 from guificloud_agent.desired import DesiredStateClient, DesiredStateUnavailable
 from guificloud_agent.drivers.base import Driver
 from guificloud_agent.heartbeat import Heartbeats
 from guificloud_agent.httpclient import http_client
+from guificloud_agent.images import Images
 from guificloud_agent.metrics import MetricsSampler
 from guificloud_agent.options import AgentOptions
 from guificloud_agent.platform import Platform
 from guificloud_agent.reconcile import Reconciler
 from guificloud_agent.reporter import Reporter
+from guificloud_agent.slivers import Slivers
 from guificloud_agent.status import Status
 
 log = get_logger(__name__)
@@ -61,7 +65,10 @@ class Agent:
         driver: Driver,
         metrics: MetricsSampler | None = None,
         http: httpx.AsyncClient | None = None,
+        blobs: BlobCache | None = None,
     ) -> None:
+        """``blobs``: a blob cache shared with other agents of the process (a simulated
+        fleet); by default the agent has its own in ``options.cache_dir``."""
         self.config = config
         self.options = options
         self.driver = driver
@@ -77,7 +84,9 @@ class Agent:
             interval_s=config.heartbeat_interval_s,
             metrics=metrics or MetricsSampler(options.cache_dir),
         )
+        self.slivers: Slivers | None = None
         self._http = http
+        self._blobs = blobs
         self._wake = asyncio.Event()
         self._trigger = Trigger("start")
         self._causation: str | None = None
@@ -88,12 +97,21 @@ class Agent:
             http = self._http
             if http is None:
                 http = await stack.enter_async_context(http_client())
+            images = Images(self._blobs or BlobCache(self.options.cache_dir), http, self.options)
+            self.slivers = Slivers(
+                self.driver,
+                self.options.state_dir,
+                images,
+                Ledger(host_capacity(self.options)),
+                self._on_slivers,
+                workers=self.options.sliver_workers,
+            )
             reconciler = Reconciler(
                 Platform(self.driver, self.options.state_dir, self.options.platform_limits),
-                BlobCache(self.options.cache_dir),
-                http,
+                images,
                 self.options,
                 self._on_status,
+                slivers=self.slivers,
                 configured_keys=self.config.trusted_keys,
             )
             desired = DesiredStateClient(self.config, http)
@@ -222,6 +240,11 @@ class Agent:
         )
         self._report(status)
 
+    def _on_slivers(self) -> None:
+        """A sliver changed; before the platform's first state, that first report says it."""
+        if self.status is not None:
+            self._report(self.status)
+
     def _report(self, status: Status) -> None:
         self.reporter.submit(
             AgentReported(
@@ -231,6 +254,7 @@ class Agent:
                 distro_digest=status.distro_digest,
                 reason=status.reason,
                 driver=self.driver.name,
+                slivers=self.slivers.statuses() if self.slivers is not None else [],
             ),
             causation_id=self._causation,
         )

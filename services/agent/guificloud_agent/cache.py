@@ -1,11 +1,18 @@
 """The box's image cache, keyed by digest: ``blobs/sha256/<hex>`` once verified, with
-``<hex>.partial`` beside it while downloading (kept across restarts so downloads resume)."""
+``<hex>.partial`` beside it while downloading (kept across restarts so downloads resume).
+
+One download per digest at a time: whoever needs a blob takes :meth:`BlobCache.lock` first,
+so the platform and several slivers of one image share one download. A *shared* cache (one
+for all simulated agents of a fleet process) never prunes: other agents may need any blob;
+only verified blobs are ever kept in it, so sharing them is honest.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +37,16 @@ def file_digest(path: Path) -> str:
 
 
 class BlobCache:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, shared: bool = False) -> None:
         self.dir = root / "blobs" / "sha256"
         self.dir.mkdir(parents=True, exist_ok=True)
+        self.shared = shared
         self._verified: set[str] = set()
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def lock(self, digest: str) -> asyncio.Lock:
+        """Held while a blob is looked up or downloaded: one download per digest."""
+        return self._locks.setdefault(digest, asyncio.Lock())
 
     def path(self, digest: str) -> Path:
         return self.dir / digest.removeprefix("sha256:")
@@ -62,17 +75,26 @@ class BlobCache:
         self._verified.add(digest)
         return final
 
-    def prune(self, keep: str) -> None:
-        """Drop every blob and partial but ``keep``'s: a box's disk is small, and the
-        platform no longer needs an image once its container is made from it."""
-        name = keep.removeprefix("sha256:")
+    def prune(self, keep: Iterable[str]) -> None:
+        """Drop every blob and partial but those of ``keep``: a box's disk is small, and the
+        platform no longer needs an image once its container is made from it (the desired
+        slivers' images are kept: a reset makes them again)."""
+        if self.shared:
+            return
+        kept = set(keep)
+        names = {d.removeprefix("sha256:") for d in kept}
+        names |= {f"{n}.partial" for n in names}
         for path in self.dir.iterdir():
-            if path.name not in (name, f"{name}.partial"):
+            if path.name not in names:
                 path.unlink(missing_ok=True)
                 log.info("cache.pruned", blob=path.name)
-        self._verified &= {keep}
+        self._verified &= kept
 
     def discard(self, digest: str) -> None:
+        """Drop a blob nobody here may use (refused or corrupt); a shared cache drops only
+        the partial: its verified blob may serve another agent."""
         self.partial(digest).unlink(missing_ok=True)
+        if self.shared:
+            return
         self.path(digest).unlink(missing_ok=True)
         self._verified.discard(digest)

@@ -35,6 +35,23 @@ LogLevel = Annotated[str, typer.Option(envvar="GUIFICLOUD_LOG_LEVEL")]
 RateLimit = Annotated[
     int | None, typer.Option("--rate-limit", min=1, help="Image download bytes per second.")
 ]
+HostMemory = Annotated[
+    int | None,
+    typer.Option(
+        "--host-memory",
+        min=1,
+        help="Memory (MB) the box has for its platform and slivers (default: the host's).",
+    ),
+]
+HostDisk = Annotated[
+    int | None,
+    typer.Option(
+        "--host-disk",
+        min=1,
+        help="Disk (MB) the box has for its platform and slivers (default: the size of the "
+        "file system of the cache folder).",
+    ),
+]
 Resync = Annotated[
     float,
     typer.Option(
@@ -110,6 +127,8 @@ def run_cmd(
             "the limit checked at create only.",
         ),
     ] = "loop",
+    host_memory: HostMemory = None,
+    host_disk: HostDisk = None,
     log_format: LogFormat = "auto",
     log_level: LogLevel = "info",
 ) -> None:
@@ -138,6 +157,8 @@ def run_cmd(
         download_rate_limit_bps=rate_limit,
         platform_limits=Limits(memory_mb=platform_memory, disk_mb=platform_disk),
         require_signature=require_signature,
+        host_memory_mb=host_memory,
+        host_disk_mb=host_disk,
     )
     factory: DriverFactory = DRIVERS[driver]
     if driver == "lxc":
@@ -169,6 +190,15 @@ def sim_cmd(
     ] = True,
     rate_limit: RateLimit = None,
     resync_interval: Resync = 30.0,
+    share_blobs: Annotated[
+        bool,
+        typer.Option(
+            "--share-blobs/--own-blobs",
+            help="One blob cache for all the boxes (an image is downloaded once), or one each.",
+        ),
+    ] = True,
+    host_memory: HostMemory = None,
+    host_disk: HostDisk = None,
     log_format: LogFormat = "auto",
     log_level: LogLevel = "info",
 ) -> None:
@@ -184,6 +214,9 @@ def sim_cmd(
             reuse=reuse,
             rate_limit=rate_limit,
             resync_interval=resync_interval,
+            share_blobs=share_blobs,
+            host_memory=host_memory,
+            host_disk=host_disk,
         )
     )
     raise typer.Exit(code)
@@ -199,6 +232,9 @@ async def _sim(
     reuse: bool,
     rate_limit: int | None,
     resync_interval: float,
+    share_blobs: bool = True,
+    host_memory: int | None = None,
+    host_disk: int | None = None,
 ) -> int:
     stop = _stop_on_signals()
     configs = (load_fleet(cache_dir) if reuse else [])[:boxes]
@@ -226,5 +262,8 @@ async def _sim(
         stop=stop,
         resync_interval_s=resync_interval,
         rate_limit_bps=rate_limit,
+        share_blobs=share_blobs,
+        host_memory_mb=host_memory,
+        host_disk_mb=host_disk,
     )
     return 0

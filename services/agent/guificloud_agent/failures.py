@@ -1,6 +1,8 @@
-"""The one error that turns into a ``failed`` report: its message is the reason."""
+"""The errors that turn into a failed report: their message is the reason."""
 
 from __future__ import annotations
+
+from guificloud.events.agent import SliverActualState
 
 
 class DeployFailed(Exception):
@@ -12,3 +14,12 @@ class DeployFailed(Exception):
     @property
     def reason(self) -> str:
         return str(self)
+
+
+class SliverFailed(Exception):
+    """A step of a sliver's ladder failed; ``state`` is the ``fail_*`` state it reports."""
+
+    def __init__(self, state: SliverActualState, reason: str) -> None:
+        super().__init__(reason)
+        self.state = state
+        self.reason = reason

@@ -1,8 +1,12 @@
 """Many agents in one process: for tests, demos and benchmarks (``guificloud agent sim``).
 
-Each agent has its own NATS connection and its own cache folder ``cache_root/<box_id>``;
-they share one HTTP client and one host-metrics sampler, which is cheap for hundreds of
-boxes. The configurations of an enrolled fleet are kept in ``cache_root/fleet.json`` so a
+Each agent has its own NATS connection and its own folder ``cache_root/<box_id>`` (its
+state: platform, slivers, simulated containers); they share one HTTP client and one
+host-metrics sampler, which is cheap for hundreds of boxes. With ``share_blobs`` they also
+share one blob cache, ``cache_root/blobs``: an image is downloaded and verified once per
+process, however many boxes and slivers use it (each agent still checks its signature).
+
+The configurations of an enrolled fleet are kept in ``cache_root/fleet.json`` so a
 restarted simulation runs the same boxes instead of enrolling new ones.
 """
 
@@ -18,6 +22,7 @@ from pydantic import TypeAdapter, ValidationError
 from guificloud.boxes import BoxConfig
 from guificloud.logging import get_logger
 from guificloud_agent.agent import Agent
+from guificloud_agent.cache import BlobCache
 from guificloud_agent.drivers.base import DriverFactory
 from guificloud_agent.enroll import enroll_simulated_boxes
 from guificloud_agent.httpclient import http_client
@@ -40,10 +45,16 @@ async def run_agents(
     stop: asyncio.Event,
     resync_interval_s: float = 30.0,
     rate_limit_bps: int | None = None,
+    share_blobs: bool = False,
+    host_memory_mb: int | None = None,
+    host_disk_mb: int | None = None,
 ) -> None:
-    """Run one agent per configuration until ``stop`` is set."""
+    """Run one agent per configuration until ``stop`` is set. ``host_memory_mb`` and
+    ``host_disk_mb`` give each simulated box its own size (by default each would count the
+    whole real host)."""
     interval = min((c.heartbeat_interval_s for c in configs), default=1.0)
     sampler = MetricsSampler(cache_root, max_age_s=min(1.0, interval / 2))
+    blobs = BlobCache(cache_root, shared=True) if share_blobs else None
     async with http_client() as http:
         agents = []
         for config in configs:
@@ -51,9 +62,12 @@ async def run_agents(
                 cache_dir=cache_root / str(config.box_id),
                 resync_interval_s=resync_interval_s,
                 download_rate_limit_bps=rate_limit_bps,
+                host_memory_mb=host_memory_mb,
+                host_disk_mb=host_disk_mb,
             )
             driver = driver_factory(options.state_dir)
-            agents.append(Agent(config, options, driver=driver, metrics=sampler, http=http))
+            agent = Agent(config, options, driver=driver, metrics=sampler, http=http, blobs=blobs)
+            agents.append(agent)
         log.info("fleet.started", boxes=len(agents))
         results = await asyncio.gather(*(a.run(stop) for a in agents), return_exceptions=True)
         for agent, result in zip(agents, results, strict=True):

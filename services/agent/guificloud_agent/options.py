@@ -26,6 +26,14 @@ class AgentOptions:
     require_signature: bool = False
     """Refuse unsigned images even when no trusted keys are configured (they always are
     refused once the box has trusted keys)."""
+    host_memory_mb: int | None = None
+    """Memory the box has for its platform and slivers; ``None``: the host's total (a
+    simulated fleet gives each box its own, as the boxes share one real host)."""
+    host_disk_mb: int | None = None
+    """Disk the box has for its platform and slivers; ``None``: the size of the file system
+    of ``state_dir``."""
+    sliver_workers: int = 4
+    """How many slivers are worked on at once (each one's own steps stay in order)."""
 
     @property
     def state_dir(self) -> Path:

@@ -60,5 +60,6 @@ class Reporter:
                     "report.published",
                     state=envelope.data["state"],
                     generation=envelope.data["generation"],
+                    slivers=len(envelope.data.get("slivers", [])),
                 )
             self._ready.clear()

@@ -8,6 +8,7 @@ agent's state folder, so a restarted agent finds what "runs".
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import tarfile
@@ -32,9 +33,19 @@ class _Container(BaseModel):
 
 
 def _check_image(path: Path) -> int:
-    """Read the archive's member list only (as LXC would before unpacking); returns its size."""
-    if not path.is_file():
-        raise DriverError(f"image {path} not found")
+    """Read the archive's member list only (as LXC would before unpacking); returns its size.
+
+    A blob is named by its digest and never rewritten, so a blob read once is not read again
+    for the next container made from it (a fleet of boxes with many slivers of one image)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        raise DriverError(f"image {path} not found") from None
+    return _members(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _members(path: str, size: int, mtime_ns: int) -> int:
     try:
         with tarfile.open(path, mode="r:*") as archive:
             return len(archive.getmembers())
