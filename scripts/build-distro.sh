@@ -9,7 +9,7 @@
 #
 # Usage (as root, on Debian; needs debootstrap, curl and this repository's venv):
 #   scripts/build-distro.sh --version 2026.11.1 --key publisher.key \
-#       --store http://127.0.0.1:8002
+#       --store http://127.0.0.1:8104
 #
 # Options (--option VALUE or --option=VALUE):
 #   --version V      image version (required)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated, Any
 from uuid import uuid4
 
@@ -100,8 +101,9 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 def require_admin(request: Request) -> None:
     """Operator-only endpoints (box credentials) need the admin token as a bearer token."""
-    expected = get_runtime(request).settings.admin_token
-    if request.headers.get("Authorization") != f"Bearer {expected}":
+    expected = f"Bearer {get_runtime(request).settings.admin_token}".encode()
+    given = request.headers.get("Authorization", "").encode()
+    if not hmac.compare_digest(given, expected):  # constant time: no timing oracle
         raise Unauthorized("admin token required (Authorization: Bearer <GUIFICLOUD_ADMIN_TOKEN>)")
 
 

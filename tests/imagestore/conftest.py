@@ -16,7 +16,8 @@ import pytest
 import pytest_asyncio
 from nats.js.errors import NotFoundError
 
-from guificloud.streams import IMAGESTORE
+from guificloud.bus.connection import Bus
+from guificloud.streams import IMAGESTORE, PROVISIONER
 from guificloud.testing.plugin import fresh_database
 from guificloud.testing.processes import ServiceProcess
 from guificloud.testing.servers import Servers
@@ -87,3 +88,14 @@ def imagestore(
         yield process
     finally:
         process.stop()
+
+
+@pytest_asyncio.fixture
+async def provisioner(servers: Servers) -> AsyncIterator[Bus]:
+    """A connection that publishes as the provisioner does, on its declared stream."""
+    bus = await Bus.connect(servers.nats_url, name="test-provisioner")
+    await bus.declare((PROVISIONER,))
+    try:
+        yield bus
+    finally:
+        await bus.close()

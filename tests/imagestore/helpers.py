@@ -12,7 +12,8 @@ from uuid import uuid4
 import httpx
 import nats
 
-from guificloud.events.envelope import Envelope
+from guificloud.bus.connection import Bus
+from guificloud.events.envelope import Envelope, Event
 from guificloud.signing import generate_key, key_id, sign
 from guificloud.streams import IMAGESTORE
 
@@ -48,6 +49,18 @@ def meta(name: str | None = None, version: str = "1.0.0", **more: Any) -> dict[s
 async def upload(client: httpx.AsyncClient, data: bytes, **params: str) -> httpx.Response:
     """A single-request upload."""
     return await client.post("/api/v1/images", params=meta(**params), content=data, headers=OCTETS)
+
+
+async def published(client: httpx.AsyncClient, data: bytes, **params: str) -> dict[str, Any]:
+    response = await upload(client, data, **params)
+    assert response.status_code == 201, response.text
+    image: dict[str, Any] = response.json()
+    return image
+
+
+async def say(bus: Bus, fact: Event) -> None:
+    """Publish ``fact`` as the provisioner does (its stream, its envelope)."""
+    await bus.publish(fact.subject(), Envelope.wrap(fact, source="provisioner"))
 
 
 async def patch(

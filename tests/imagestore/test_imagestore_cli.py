@@ -30,9 +30,14 @@ def imagestore_env() -> dict[str, str]:
 
 
 def cli(
-    store: ServiceProcess, *args: str, failpoint: str | None = None, cwd: Path | None = None
+    store: ServiceProcess,
+    *args: str,
+    failpoint: str | None = None,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "GUIFICLOUD_IMAGESTORE_URL": store.url, "COLUMNS": "200"}
+    base = {k: v for k, v in os.environ.items() if k != "GUIFICLOUD_ADMIN_TOKEN"}
+    env = {**base, "GUIFICLOUD_IMAGESTORE_URL": store.url, "COLUMNS": "200", **(env or {})}
     env.pop("GUIFICLOUD_FAILPOINTS", None)
     if failpoint:
         env["GUIFICLOUD_FAILPOINTS"] = f"{failpoint}=kill"
@@ -124,3 +129,31 @@ def test_keys_and_a_signed_push(imagestore: ServiceProcess, tmp_path: Path) -> N
     assert again.returncode == 1 and "immutable" in again.stderr
     missing = cli(imagestore, "pull", f"{name}:9.9")
     assert missing.returncode == 1 and "no image" in missing.stderr
+
+
+def test_operator_commands_need_the_admin_token(imagestore: ServiceProcess, tmp_path: Path) -> None:
+    image = tmp_path / "old.tar"
+    image.write_bytes(os.urandom(5_000))
+    name = unique_name()
+    assert cli(imagestore, "push", str(image), "--name", name, "--version", "1.0").returncode == 0
+    ref = f"{name}:1.0"
+
+    for command in (("deprecate", ref), ("rm", ref), ("gc",)):
+        refused = cli(imagestore, *command)
+        assert refused.returncode == 1 and "admin token required" in refused.stderr, command
+        wrong = cli(imagestore, *command, "--admin-token", "wrong")
+        assert wrong.returncode == 1 and "HTTP 401" in wrong.stderr, command
+    listed = json.loads(cli(imagestore, "ls", "--name", name, "--json").stdout)
+    assert [i["state"] for i in listed] == ["active"]
+
+    deprecated = cli(imagestore, "deprecate", ref, "--admin-token", ADMIN_TOKEN)
+    assert deprecated.returncode == 0 and f"deprecated {name} 1.0" in deprecated.stdout
+    image_id = listed[0]["id"]
+    by_env = {"GUIFICLOUD_ADMIN_TOKEN": ADMIN_TOKEN}
+    deleted = cli(imagestore, "rm", image_id, env=by_env)
+    assert deleted.returncode == 0 and f"id={image_id}" in deleted.stdout, deleted.stderr
+    collected = cli(imagestore, "gc", "--token", ADMIN_TOKEN)
+    assert collected.returncode == 0 and "removed" in collected.stdout, collected.stderr
+    assert cli(imagestore, "ls", "--name", name, "--json").stdout.strip() == "[]"
+    gone = cli(imagestore, "rm", ref, env=by_env)
+    assert gone.returncode == 1 and "no image" in gone.stderr

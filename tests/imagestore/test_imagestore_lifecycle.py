@@ -18,13 +18,11 @@ import pytest
 import pytest_asyncio
 
 from guificloud.bus.connection import Bus
-from guificloud.events.envelope import Envelope, Event
 from guificloud.events.imagestore import ImageDeleted, ImageDeprecated
 from guificloud.events.provisioner import BoxDeploying, BoxReady
-from guificloud.streams import PROVISIONER
 from guificloud.testing.processes import ServiceProcess
 from guificloud.testing.servers import Servers
-from tests.imagestore.helpers import ADMIN, event, meta, patch, sha256, upload
+from tests.imagestore.helpers import ADMIN, event, meta, patch, published, say, sha256, upload
 
 pytestmark = pytest.mark.integration
 
@@ -42,21 +40,6 @@ async def client(imagestore: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]
         yield c
 
 
-@pytest_asyncio.fixture
-async def provisioner(servers: Servers) -> AsyncIterator[Bus]:
-    """A connection that publishes as the provisioner does, on its declared stream."""
-    bus = await Bus.connect(servers.nats_url, name="test-provisioner")
-    await bus.declare((PROVISIONER,))
-    try:
-        yield bus
-    finally:
-        await bus.close()
-
-
-async def say(bus: Bus, fact: Event) -> None:
-    await bus.publish(fact.subject(), Envelope.wrap(fact, source="provisioner"))
-
-
 async def usage(client: httpx.AsyncClient, image_id: str) -> set[UUID]:
     response = await client.get(f"/api/v1/images/{image_id}/usage")
     assert response.status_code == 200
@@ -69,21 +52,14 @@ async def until_usage(client: httpx.AsyncClient, image_id: str, expected: set[UU
             await asyncio.sleep(0.05)
 
 
-async def published(client: httpx.AsyncClient, data: bytes, **params: str) -> dict[str, Any]:
-    response = await upload(client, data, **params)
-    assert response.status_code == 201, response.text
-    image: dict[str, Any] = response.json()
-    return image
-
-
 async def test_deprecated_image_is_announced_listed_and_still_downloadable(
     client: httpx.AsyncClient, servers: Servers
 ) -> None:
     data = os.urandom(1000)
     image = await published(client, data)
-    response = await client.post(f"/api/v1/images/{image['id']}/deprecate")
+    response = await client.post(f"/api/v1/images/{image['id']}/deprecate", headers=ADMIN)
     assert response.status_code == 200 and response.json()["state"] == "deprecated"
-    again = await client.post(f"/api/v1/images/{image['id']}/deprecate")
+    again = await client.post(f"/api/v1/images/{image['id']}/deprecate", headers=ADMIN)
     assert again.status_code == 200 and again.json()["state"] == "deprecated"
 
     deprecated = await event(
@@ -93,7 +69,9 @@ async def test_deprecated_image_is_announced_listed_and_still_downloadable(
     listed = (await client.get("/api/v1/images", params={"name": image["name"]})).json()
     assert [i["state"] for i in listed] == ["deprecated"]
     assert (await client.get(image["url"])).content == data
-    assert (await client.post(f"/api/v1/images/{uuid4()}/deprecate")).status_code == 404
+    assert (
+        await client.post(f"/api/v1/images/{uuid4()}/deprecate", headers=ADMIN)
+    ).status_code == 404
 
 
 async def test_delete_is_refused_while_a_box_uses_the_image(
@@ -106,7 +84,7 @@ async def test_delete_is_refused_while_a_box_uses_the_image(
     await say(provisioner, BoxReady(box_id=box, distro_digest=image["digest"]))
     await until_usage(client, image["id"], {box})
 
-    refused = await client.delete(f"/api/v1/images/{image['id']}")
+    refused = await client.delete(f"/api/v1/images/{image['id']}", headers=ADMIN)
     assert refused.status_code == 409
     assert refused.json()["boxes"] == [str(box)]
     assert str(box) in refused.json()["detail"]
@@ -116,7 +94,7 @@ async def test_delete_is_refused_while_a_box_uses_the_image(
     await until_usage(client, image["id"], set())
     assert await usage(client, newer["id"]) == {box}
 
-    deleted = await client.delete(f"/api/v1/images/{image['id']}")
+    deleted = await client.delete(f"/api/v1/images/{image['id']}", headers=ADMIN)
     assert deleted.status_code == 200, deleted.text
     assert deleted.json()["state"] == "deleted" and deleted.json()["deleted_at"]
     announced = await event(
@@ -128,7 +106,7 @@ async def test_delete_is_refused_while_a_box_uses_the_image(
     reused = await upload(client, data, name=image["name"])
     assert reused.status_code == 409 and "was deleted" in reused.json()["detail"]
 
-    in_use = await client.delete(f"/api/v1/images/{newer['id']}")
+    in_use = await client.delete(f"/api/v1/images/{newer['id']}", headers=ADMIN)
     assert in_use.status_code == 409 and in_use.json()["boxes"] == [str(box)]
 
 
@@ -147,7 +125,9 @@ async def test_gc_removes_unreferenced_blobs_and_leaves_used_ones(
     stray.write_bytes(b"left by a crash between filing and recording")
 
     for image in (first, lonely):
-        assert (await client.delete(f"/api/v1/images/{image['id']}")).status_code == 200
+        assert (
+            await client.delete(f"/api/v1/images/{image['id']}", headers=ADMIN)
+        ).status_code == 200
     assert (await client.post("/api/v1/gc")).status_code == 401
     report = (await client.post("/api/v1/gc", headers=ADMIN)).json()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, FastAPI, Query, Request, Response
@@ -11,18 +11,24 @@ from starlette.requests import ClientDisconnect
 
 from guificloud.boxes import DIGEST_PATTERN
 from guificloud.errors import DomainError, InvalidInput
-from guificloud.http import RuntimeDep, UowDep, create_base_app
+from guificloud.http import AdminDep, RuntimeDep, UowDep, create_base_app
 from guificloud.logging import get_logger
 from guificloud.runtime import Runtime
-from guificloud_imagestore import commands, downloads, gc_api, keys_api, uploads_api
+from guificloud_imagestore import (
+    commands,
+    downloads,
+    gc_api,
+    keys_api,
+    uploads_api,
+    usage_api,
+)
 from guificloud_imagestore.blobs import BlobStore
-from guificloud_imagestore.commands import ImageInUse
 from guificloud_imagestore.deps import BlobsDep, SettingsDep
+from guificloud_imagestore.in_use import ImageInUse
 from guificloud_imagestore.schemas import (
     KEY_ID_PATTERN,
     SIGNATURE_MAX,
     Arch,
-    BoxUsageOut,
     ImageMeta,
     ImageOut,
     State,
@@ -31,7 +37,6 @@ from guificloud_imagestore.session_files import HashStates
 from guificloud_imagestore.settings import ImagestoreSettings
 from guificloud_imagestore.signatures import check_signature
 from guificloud_imagestore.uploads import OffsetMismatch
-from guificloud_imagestore.usage import usage_of
 from guificloud_imagestore.views import image_out
 
 log = get_logger(__name__)
@@ -141,21 +146,20 @@ async def get_image(image_id: UUID, request: Request, uow: UowDep) -> ImageOut:
     return image_out(await commands.get_image(uow, image_id), request)
 
 
-@router.get("/images/{image_id}/usage", response_model=list[BoxUsageOut], tags=["images"])
-async def image_usage(image_id: UUID, uow: UowDep) -> list[BoxUsageOut]:
-    """The boxes that deploy or run this image (by digest), as the provisioner reported."""
-    image = await commands.get_image(uow, image_id)
-    if image.digest is None:
-        return []
-    return [
-        BoxUsageOut(box_id=u.box_id, state=u.state, updated_at=u.updated_at)
-        for u in await usage_of(uow, image.digest)
-    ]
+ADMIN_ONLY: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No or a wrong admin token (``Authorization: Bearer …``)"}
+}
 
 
-@router.post("/images/{image_id}/deprecate", response_model=ImageOut, tags=["images"])
+@router.post(
+    "/images/{image_id}/deprecate",
+    response_model=ImageOut,
+    tags=["images"],
+    dependencies=[AdminDep],
+    responses=ADMIN_ONLY,
+)
 async def deprecate_image(image_id: UUID, request: Request, uow: UowDep) -> ImageOut:
-    """Boxes that run it keep it; new deployments are offered newer images."""
+    """Boxes that run it keep it; new deployments are offered newer images (operator only)."""
     return image_out(await commands.deprecate_image(uow, image_id), request)
 
 
@@ -163,17 +167,27 @@ async def deprecate_image(image_id: UUID, request: Request, uow: UowDep) -> Imag
     "/images/{image_id}",
     response_model=ImageOut,
     tags=["images"],
-    responses={409: {"description": "Boxes still use the image (listed in ``boxes``)"}},
+    dependencies=[AdminDep],
+    responses={
+        **ADMIN_ONLY,
+        409: {"description": "Boxes or slices still use the image (``boxes``, ``slices``)"},
+    },
 )
 async def delete_image(image_id: UUID, request: Request, uow: UowDep) -> ImageOut:
-    """Delete an image no box uses; its blob is collected unless another image names it."""
+    """Delete an image no box, slice or sliver uses (operator only); its blob is collected
+    unless another image names it."""
     return image_out(await commands.delete_image(uow, image_id), request)
 
 
 async def image_in_use(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ImageInUse)
-    boxes = [str(b) for b in exc.boxes]
-    return JSONResponse({"detail": exc.message, "boxes": boxes}, status_code=409)
+    body = {
+        "detail": exc.message,
+        "boxes": [str(b) for b in exc.boxes],
+        "slices": [str(s.slice_id) for s in exc.slices],
+        "slivers": sum(s.slivers for s in exc.slices),
+    }
+    return JSONResponse(body, status_code=409)
 
 
 async def offset_mismatch(_request: Request, exc: Exception) -> Response:
@@ -204,6 +218,13 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.hash_states = HashStates()
     app.add_exception_handler(ImageInUse, image_in_use)
     app.add_exception_handler(OffsetMismatch, offset_mismatch)
-    for part in (router, uploads_api.router, keys_api.router, gc_api.router, downloads.router):
+    for part in (
+        router,
+        usage_api.router,
+        uploads_api.router,
+        keys_api.router,
+        gc_api.router,
+        downloads.router,
+    ):
         app.include_router(part)
     return app

@@ -144,6 +144,25 @@ class ImagestoreClient:
     def revoke_key(self, key_id: str) -> None:
         self._check(self.http.delete(f"/api/v1/keys/{key_id}"), 204)
 
+    def image(self, image_id: str) -> dict[str, Any]:
+        image: dict[str, Any] = self._check(self.http.get(f"/api/v1/images/{image_id}"))
+        return image
+
+    def deprecate(self, image_id: str) -> dict[str, Any]:
+        """Operator only: needs the admin token."""
+        image: dict[str, Any] = self._check(self.http.post(f"/api/v1/images/{image_id}/deprecate"))
+        return image
+
+    def delete(self, image_id: str) -> dict[str, Any]:
+        """Operator only; refused (409, saying by what) while a box, slice or sliver uses it."""
+        image: dict[str, Any] = self._check(self.http.delete(f"/api/v1/images/{image_id}"))
+        return image
+
+    def collect_garbage(self) -> dict[str, Any]:
+        """Operator only: blobs nothing names or uses, and upload leftovers, go now."""
+        report: dict[str, Any] = self._check(self.http.post("/api/v1/gc"))
+        return report
+
     # -- push ------------------------------------------------------------------------
 
     def push(

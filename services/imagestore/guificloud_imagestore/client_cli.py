@@ -6,6 +6,14 @@
     guificloud image pull guifi-community-distro:1.1.0 -o distro.tar.gz
     guificloud image keys generate ~/.config/guificloud/publisher.key
     guificloud image keys add ~/.config/guificloud/publisher.key.pub --publisher guifi.net
+    guificloud image deprecate guifi-community-distro:1.0.0 --admin-token "$TOKEN"
+    guificloud image rm guifi-community-distro:1.0.0 --admin-token "$TOKEN"
+    guificloud image gc --admin-token "$TOKEN"
+
+Changing the store (keys, deprecate, rm, gc) is for operators: give the admin token with
+``--admin-token`` or ``GUIFICLOUD_ADMIN_TOKEN`` (``guificloud dev`` keeps it in
+``.guificloud/admin-token``). Publishing (push) needs none; a store that requires
+signatures only takes images signed by a trusted key.
 
 Push and pull resume where an interrupted run stopped: run the same command again.
 """
@@ -18,6 +26,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import httpx
 import typer
@@ -49,7 +58,7 @@ PRIVATE_HEADER = "# guificloud ed25519 private key: keep it secret"
 image_app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
-    help="Images of the image store: push, list, pull; and the keys that sign them.",
+    help="Images of the image store: push, list, pull, deprecate, delete; the keys that sign them.",
 )
 keys_app = typer.Typer(no_args_is_help=True, help="Publisher keys: ed25519, base64 files.")
 image_app.add_typer(keys_app, name="keys")
@@ -59,7 +68,11 @@ err = Console(stderr=True)
 
 UrlOpt = typer.Option(DEFAULT_URL, "--url", envvar="GUIFICLOUD_IMAGESTORE_URL", help="The store.")
 TokenOpt = typer.Option(
-    None, "--token", envvar="GUIFICLOUD_ADMIN_TOKEN", help="Admin token (changing keys)."
+    None,
+    "--admin-token",
+    "--token",
+    envvar="GUIFICLOUD_ADMIN_TOKEN",
+    help="The operator's admin token.",
 )
 
 
@@ -202,6 +215,60 @@ def default_output(image: dict[str, Any]) -> Path:
     if "name" in image:
         return Path(f"{image['name']}-{image['version']}-{image['arch']}.{image['format']}")
     return Path(image["digest"].replace(":", "-"))
+
+
+def find_image(c: ImagestoreClient, ref: str, arch: str | None) -> dict[str, Any]:
+    """An image by id or NAME:VERSION (not by digest: several images may share one)."""
+    try:
+        return c.image(str(UUID(ref)))
+    except ValueError:
+        pass
+    if ref.startswith("sha256:"):
+        raise typer.BadParameter("give the image's id or NAME:VERSION", param_hint="REF")
+    return c.resolve(ref, arch)
+
+
+def described(image: dict[str, Any]) -> str:
+    return f"{image['name']} {image['version']} ({image['arch']}) id={image['id']}"
+
+
+@image_app.command("deprecate")
+def deprecate(
+    ref: str = typer.Argument(..., help="Image id, or NAME:VERSION"),
+    arch: str | None = typer.Option(None, "--arch", help="When the version has several."),
+    url: str = UrlOpt,
+    token: str | None = TokenOpt,
+) -> None:
+    """No longer offer an image for new deployments (operator only); it stays downloadable."""
+    with client(url, token) as c:
+        image = c.deprecate(find_image(c, ref, arch)["id"])
+    out.print(f"deprecated {described(image)}", highlight=False, soft_wrap=True)
+
+
+@image_app.command("rm")
+def rm(
+    ref: str = typer.Argument(..., help="Image id, or NAME:VERSION"),
+    arch: str | None = typer.Option(None, "--arch", help="When the version has several."),
+    url: str = UrlOpt,
+    token: str | None = TokenOpt,
+) -> None:
+    """Delete an image nothing uses (operator only); its version is never reused."""
+    with client(url, token) as c:
+        image = c.delete(find_image(c, ref, arch)["id"])
+    out.print(f"deleted {described(image)}", highlight=False, soft_wrap=True)
+
+
+@image_app.command("gc")
+def gc(url: str = UrlOpt, token: str | None = TokenOpt) -> None:
+    """Collect garbage now (operator only): unused blobs and upload leftovers."""
+    with client(url, token) as c:
+        report = c.collect_garbage()
+    out.print(
+        f"removed {len(report['removed_blobs'])} blob(s), kept {report['kept_blobs']}; "
+        f"expired {report['expired_sessions']} upload session(s), "
+        f"removed {report['removed_uploads']} upload file(s)",
+        highlight=False,
+    )
 
 
 @keys_app.command("generate")

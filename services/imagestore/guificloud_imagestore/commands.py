@@ -19,21 +19,15 @@ from guificloud.events.imagestore import (
 from guificloud.failpoints import failpoint
 from guificloud.logging import get_logger
 from guificloud_imagestore.blobs import BlobStore, Staged, blob_url
+from guificloud_imagestore.in_use import in_use
 from guificloud_imagestore.locks import share_blobs
 from guificloud_imagestore.models import ACTIVE, DELETED, DEPRECATED, UPLOADING, Image
 from guificloud_imagestore.schemas import ImageMeta
 from guificloud_imagestore.signatures import Signed
+from guificloud_imagestore.slice_usage import slices_using
 from guificloud_imagestore.usage import boxes_using
 
 log = get_logger(__name__)
-
-
-class ImageInUse(Conflict):
-    """Refused because boxes run the image; ``boxes`` says which."""
-
-    def __init__(self, message: str, boxes: list[UUID]) -> None:
-        super().__init__(message)
-        self.boxes = boxes
 
 
 async def ensure_unpublished(uow: UnitOfWork, meta: ImageMeta) -> None:
@@ -163,21 +157,18 @@ async def deprecate_image(uow: UnitOfWork, image_id: UUID) -> Image:
 
 
 async def delete_image(uow: UnitOfWork, image_id: UUID) -> Image:
-    """Delete an image no box uses; its row stays as a tombstone (the version is never
-    reused) and its blob goes with the next collection unless another image names it."""
+    """Delete an image no box, slice or sliver uses; its row stays as a tombstone (the
+    version is never reused) and its blob goes with the next collection unless another
+    image names it."""
     image = await get_image(uow, image_id, for_update=True)
     if image.state == DELETED:
         return image
     if image.state == UPLOADING or image.digest is None:
         raise Conflict(f"image {image_id} is being uploaded: cancel its upload session instead")
     boxes = await boxes_using(uow, image.digest)
-    if boxes:
-        shown = ", ".join(str(b) for b in boxes[:20]) + (" …" if len(boxes) > 20 else "")
-        raise ImageInUse(
-            f"image {image.name} {image.version} ({image.arch}) is in use by {len(boxes)} "
-            f"box(es): {shown}; it can be deleted once no box runs it",
-            boxes,
-        )
+    slices = await slices_using(uow, image.digest)
+    if boxes or slices:
+        raise in_use(image, boxes, slices)
     image.state, image.deleted_at = DELETED, datetime.now(UTC)
     uow.emit(
         ImageDeleted(

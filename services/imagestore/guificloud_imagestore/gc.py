@@ -1,4 +1,5 @@
-"""Garbage collection: blobs no image names and no box uses, and leftovers of uploads.
+"""Garbage collection: blobs no image names and no box, slice or sliver uses, leftovers of
+uploads, and old tombstones of deleted slices and slivers.
 
 Runs in the background every ``gc_interval_s`` (and on ``POST /api/v1/gc``). Deciding and
 deleting blobs happens under the exclusive blobs lock (see ``locks``), so a blob being
@@ -18,6 +19,7 @@ from guificloud_imagestore.commands import referenced_digests
 from guificloud_imagestore.locks import own_blobs
 from guificloud_imagestore.schemas import GcReport
 from guificloud_imagestore.settings import ImagestoreSettings
+from guificloud_imagestore.slice_usage import prune_tombstones
 from guificloud_imagestore.usage import used_digests
 
 log = get_logger(__name__)
@@ -55,13 +57,17 @@ async def collect(runtime: Runtime, blobs: BlobStore) -> GcReport:
         for digest in garbage:
             await asyncio.to_thread(blobs.remove, digest)
         await uow.commit()
+    async with runtime.uow() as uow:
+        pruned = await prune_tombstones(uow)
+        await uow.commit()
     report = GcReport(
         removed_blobs=garbage,
         kept_blobs=len(on_disk) - len(garbage),
         expired_sessions=expired,
         removed_uploads=removed_uploads,
+        pruned_usage=pruned,
     )
-    if garbage or expired or removed_uploads:
+    if garbage or expired or removed_uploads or pruned:
         log.info("gc.collected", **report.model_dump())
     return report
 

@@ -14,5 +14,5 @@ router = APIRouter(prefix="/api/v1", tags=["gc"])
 
 @router.post("/gc", response_model=GcReport, dependencies=[AdminDep])
 async def collect_now(runtime: RuntimeDep, blobs: BlobsDep) -> GcReport:
-    """Delete blobs no image names and no box uses, expired uploads and their leftovers."""
+    """Delete blobs no image names and nothing uses, expired uploads and their leftovers."""
     return await collect(runtime, blobs)

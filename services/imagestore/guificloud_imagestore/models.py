@@ -100,3 +100,32 @@ class BoxUsage(Base):
     digest: Mapped[str] = mapped_column(String(71), index=True)
     state: Mapped[str] = mapped_column(String(16))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class SliceUsage(Base):
+    """The image (by digest) a slice names, from the provisioner's slice events: new slivers
+    of the slice (added, or replacing lost ones) are placed from it.
+
+    A deleted slice keeps its row (``deleted_at``) for a while, so that a sliver event of it
+    handled late, after a retry, does not bring its usage back."""
+
+    __tablename__ = "slice_usage"
+
+    slice_id: Mapped[UUID] = mapped_column(primary_key=True)
+    digest: Mapped[str | None] = mapped_column(String(71), index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class SliverUsage(Base):
+    """The image (by digest) each sliver runs, from the provisioner's sliver events; a
+    deleted sliver keeps its row (``deleted_at``) for a while, as a deleted slice does."""
+
+    __tablename__ = "sliver_usage"
+
+    sliver_id: Mapped[UUID] = mapped_column(primary_key=True)
+    slice_id: Mapped[UUID] = mapped_column(index=True)
+    box_id: Mapped[UUID]
+    digest: Mapped[str] = mapped_column(String(71), index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)

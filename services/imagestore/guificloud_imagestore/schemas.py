@@ -85,6 +85,12 @@ class BoxUsageOut(BaseModel):
     updated_at: datetime
 
 
+class SliceUsageOut(BaseModel):
+    slice_id: UUID
+    names_image: bool = Field(description="The slice's own image: new slivers get it")
+    slivers: int = Field(description="Live slivers of the slice that run this image")
+
+
 class KeyIn(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -107,3 +113,4 @@ class GcReport(BaseModel):
     kept_blobs: int
     expired_sessions: int
     removed_uploads: int
+    pruned_usage: int = Field(0, description="Old records of deleted slices and slivers")

@@ -10,7 +10,7 @@ from guificloud.streams import IMAGESTORE, PROVISIONER
 from guificloud_imagestore.api import create_app
 from guificloud_imagestore.gc import collect_garbage
 from guificloud_imagestore.models import SCHEMA, messaging, metadata
-from guificloud_imagestore.usage import USAGE_HANDLERS
+from guificloud_imagestore.usage import USAGE_HANDLERS, usage_partition
 
 
 def subscriptions(_runtime: Runtime) -> Sequence[Subscription]:
@@ -20,7 +20,7 @@ def subscriptions(_runtime: Runtime) -> Sequence[Subscription]:
             stream=PROVISIONER.name,
             durable="imagestore-usage",
             handlers=USAGE_HANDLERS,
-            partition=lambda e: e.box_id,
+            partition=usage_partition,
         ),
     )
 

@@ -1,10 +1,12 @@
-"""Which boxes use which image, learnt from the provisioner's events (a read model).
+"""Who uses which image, learnt from the provisioner's events (a read model).
 
-A box uses the digest it was last told to deploy or became ready with; an image whose
-digest a box uses cannot be deleted, and its blob is never collected."""
+A box uses the distro digest it was last told to deploy or became ready with; slices and
+slivers use theirs (``slice_usage``). An image whose digest anything uses cannot be
+deleted, and its blob is never collected."""
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -14,7 +16,16 @@ from sqlalchemy.dialects.postgresql import insert
 from guificloud.bus.consumer import Handler
 from guificloud.db.uow import UnitOfWork
 from guificloud.events.envelope import Event
-from guificloud.events.provisioner import BoxDeploying, BoxReady
+from guificloud.events.provisioner import (
+    BoxDeploying,
+    BoxReady,
+    SliceCreated,
+    SliceDeleted,
+    SliverCreated,
+    SliverDeleted,
+    SliverUpdated,
+)
+from guificloud_imagestore import slice_usage
 from guificloud_imagestore.models import BoxUsage
 
 
@@ -39,7 +50,18 @@ async def handle_box_ready(event: BoxReady, uow: UnitOfWork) -> None:
 USAGE_HANDLERS: dict[type[Event], Handler] = {
     BoxDeploying: handle_box_deploying,
     BoxReady: handle_box_ready,
+    SliceCreated: slice_usage.handle_slice_created,
+    SliceDeleted: slice_usage.handle_slice_deleted,
+    SliverCreated: slice_usage.handle_sliver_created,
+    SliverUpdated: slice_usage.handle_sliver_updated,
+    SliverDeleted: slice_usage.handle_sliver_deleted,
 }
+
+
+def usage_partition(event: Event) -> Hashable:
+    """Events of one slice (its slivers' too) in order, and of one box in order."""
+    slice_id = getattr(event, "slice_id", None)
+    return ("slice", slice_id) if slice_id is not None else ("box", event.box_id)
 
 
 async def usage_of(uow: UnitOfWork, digest: str) -> list[BoxUsage]:
@@ -53,4 +75,5 @@ async def boxes_using(uow: UnitOfWork, digest: str) -> list[UUID]:
 
 
 async def used_digests(uow: UnitOfWork) -> set[str]:
-    return set(await uow.session.scalars(select(BoxUsage.digest).distinct()))
+    boxes = set(await uow.session.scalars(select(BoxUsage.digest).distinct()))
+    return boxes | await slice_usage.slice_digests(uow)
