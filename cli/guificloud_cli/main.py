@@ -85,8 +85,9 @@ _mount_agent()
 
 
 def _mount_resources() -> None:
-    """The registry's and the image store's own commands: zones, nodes, devices, CNML, images."""
+    """Resource commands over the services' APIs: zones, nodes, devices, CNML, images, slices."""
     from guificloud_cli.registry_cmds import cnml_app, device_app, node_app, zone_app
+    from guificloud_cli.slice_cmds import slice_app
     from guificloud_imagestore.client_cli import image_app
 
     app.add_typer(zone_app, name="zone")
@@ -94,6 +95,7 @@ def _mount_resources() -> None:
     app.add_typer(device_app, name="device")
     app.add_typer(cnml_app, name="cnml")
     app.add_typer(image_app, name="image")
+    app.add_typer(slice_app, name="slice")
 
 
 _mount_resources()

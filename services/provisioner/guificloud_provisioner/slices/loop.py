@@ -13,12 +13,13 @@ from guificloud.runtime import Runtime
 from guificloud_provisioner.settings import ProvisionerSettings
 from guificloud_provisioner.slices.expiry import expire_slices
 from guificloud_provisioner.slices.reconciler import reconcile_slivers
+from guificloud_provisioner.slices.removal import sweep_deleted_slices
 from guificloud_provisioner.slices.replacement import replace_lost
 
 log = get_logger(__name__)
 
 Pass = Callable[[UnitOfWork, ProvisionerSettings], Awaitable[int]]
-PASSES: tuple[Pass, ...] = (expire_slices, replace_lost, reconcile_slivers)
+PASSES: tuple[Pass, ...] = (expire_slices, replace_lost, reconcile_slivers, sweep_deleted_slices)
 
 
 async def run_passes(runtime: Runtime) -> None:

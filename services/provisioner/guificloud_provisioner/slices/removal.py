@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import Delete, delete, exists, select
 
 from guificloud.db.uow import UnitOfWork
 from guificloud.events.provisioner import SliverDeleted
@@ -42,10 +42,22 @@ async def finish_removal(uow: UnitOfWork, sliver: Sliver) -> None:
     )
     await uow.session.delete(sliver)
     await uow.session.flush()
-    await uow.session.execute(
-        delete(Slice).where(
-            Slice.id == sliver.slice_id,
-            Slice.deleted_at.is_not(None),
-            ~exists(select(Sliver.id).where(Sliver.slice_id == Slice.id)),
-        )
+    # Two boxes' reports may remove a slice's last two slivers in two transactions at once;
+    # without this lock each would still see the other's sliver and keep the slice for ever.
+    # The second to take it sees the first's deletion (READ COMMITTED, a new statement).
+    await uow.session.execute(select(Slice.id).where(Slice.id == sliver.slice_id).with_for_update())
+    await uow.session.execute(_deleted_and_empty().where(Slice.id == sliver.slice_id))
+
+
+def _deleted_and_empty() -> Delete:
+    return delete(Slice).where(
+        Slice.deleted_at.is_not(None),
+        ~exists(select(Sliver.id).where(Sliver.slice_id == Slice.id)),
     )
+
+
+async def sweep_deleted_slices(uow: UnitOfWork, settings: ProvisionerSettings) -> int:
+    """Loop pass: a deleted slice whose last sliver went away is removed even if the
+    removal that took that sliver did not (a lost race, a sliver removed another way)."""
+    result = await uow.session.execute(_deleted_and_empty())
+    return int(getattr(result, "rowcount", 0) or 0)
