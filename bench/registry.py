@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import statistics
 import sys
@@ -46,7 +47,10 @@ from guificloud.testing.processes import ServiceProcess
 from guificloud_registry.cnml.export import escape_attribute, escape_text
 
 REPO = Path(__file__).resolve().parents[1]
-WORLD = REPO.parent / "shared" / "testdata" / "cnml" / "guifi_world_zones_3671.cnml.xml"
+CNML_DIR = Path(
+    os.environ.get("GUIFICLOUD_CNML_TESTDATA", REPO.parent / "shared" / "testdata" / "cnml")
+)
+WORLD = CNML_DIR / "guifi_world_zones_3671.cnml.xml"
 STATUSES = (
     ("Working", 70),
     ("Planned", 10),

@@ -3,6 +3,7 @@ real CNML exports of guifi.net, and the REGISTRY stream's message count."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +16,11 @@ import pytest_asyncio
 from guificloud.testing.processes import ServiceProcess
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-CNML_DIR = REPO_ROOT.parent / "shared" / "testdata" / "cnml"
+CNML_DIR = Path(
+    os.environ.get("GUIFICLOUD_CNML_TESTDATA", REPO_ROOT.parent / "shared" / "testdata" / "cnml")
+)
+"""The real guifi.net exports (not copied into the repository): beside the checkout, or
+wherever ``GUIFICLOUD_CNML_TESTDATA`` says."""
 ANDOAIN = "guifi_andoain_54284_detail.cnml"
 WORLD = "guifi_world_zones_3671.cnml.xml"
 CNML_MAX_BYTES = 4 * 1024 * 1024
@@ -54,7 +59,10 @@ def registry(registry_proc: ServiceProcess) -> Iterator[httpx.Client]:
 @pytest.fixture(scope="session")
 def cnml_dir() -> Path:
     if not CNML_DIR.is_dir():
-        pytest.skip(f"the real CNML exports are not at {CNML_DIR} (../shared/testdata/cnml)")
+        pytest.skip(
+            f"the real CNML exports are not at {CNML_DIR} "
+            "(../shared/testdata/cnml, or set GUIFICLOUD_CNML_TESTDATA)"
+        )
     return CNML_DIR
 
 
