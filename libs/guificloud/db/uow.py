@@ -8,16 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
+from typing import Any, TypeVar
 from uuid import UUID
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from guificloud.db.messaging import MessagingTables
+from guificloud.errors import NotFound
 from guificloud.events.envelope import Envelope, Event
 from guificloud.failpoints import failpoint
 
 AfterCommit = Callable[[Sequence[tuple[str, Envelope]]], Awaitable[None]]
+
+
+M = TypeVar("M")
 
 
 class UnitOfWork:
@@ -46,6 +51,14 @@ class UnitOfWork:
         if self._session is None:
             raise RuntimeError("unit of work used outside 'async with'")
         return self._session
+
+    async def get(self, model: type[M], key: Any, what: str, *, for_update: bool = False) -> M:
+        """The row of ``model`` with primary key ``key``, or :class:`NotFound` ("<what> <key>
+        not found", an HTTP 404) - the one way a service looks up what a request names."""
+        row = await self.session.get(model, key, with_for_update=for_update)
+        if row is None:
+            raise NotFound(f"{what} {key} not found")
+        return row
 
     async def __aenter__(self) -> UnitOfWork:
         self._session = self._factory()

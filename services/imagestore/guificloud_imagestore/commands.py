@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from guificloud.db.uow import UnitOfWork
-from guificloud.errors import Conflict, NotFound
+from guificloud.errors import Conflict
 from guificloud.events.imagestore import (
     ImageDeleted,
     ImageDeprecated,
@@ -185,9 +185,7 @@ async def delete_image(uow: UnitOfWork, image_id: UUID) -> Image:
 
 
 async def get_image(uow: UnitOfWork, image_id: UUID, *, for_update: bool = False) -> Image:
-    image = await uow.session.get(Image, image_id, with_for_update=for_update)
-    if image is None:
-        raise NotFound(f"image {image_id} not found")
+    image = await uow.get(Image, image_id, "image", for_update=for_update)
     return image
 
 

@@ -25,9 +25,7 @@ router = APIRouter(prefix="/api/v1")
 
 
 async def _box(uow: UnitOfWork, box_id: UUID) -> Box:
-    box = await uow.session.get(Box, box_id)
-    if box is None:
-        raise NotFound(f"box {box_id} not found")
+    box = await uow.get(Box, box_id, "box")
     return box
 
 

@@ -12,7 +12,7 @@ from uuid import UUID
 from sqlalchemy import select
 
 from guificloud.db.uow import UnitOfWork
-from guificloud.errors import InvalidInput, NotFound
+from guificloud.errors import InvalidInput
 from guificloud.events.provisioner import SliceDeleted, SliceRenewed, SliceReset, SliceUpdated
 from guificloud.logging import get_logger
 from guificloud_provisioner.settings import ProvisionerSettings
@@ -27,9 +27,7 @@ log = get_logger(__name__)
 
 
 async def get_slice(uow: UnitOfWork, slice_id: UUID) -> Slice:
-    slice_ = await uow.session.get(Slice, slice_id)
-    if slice_ is None:
-        raise NotFound(f"slice {slice_id} not found")
+    slice_ = await uow.get(Slice, slice_id, "slice")
     return slice_
 
 

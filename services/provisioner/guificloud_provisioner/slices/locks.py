@@ -38,9 +38,7 @@ async def lock_slice(
             .with_for_update()
         )
     )
-    slice_ = await uow.session.get(Slice, slice_id, with_for_update=True)
-    if slice_ is None:
-        raise NotFound(f"slice {slice_id} not found")
+    slice_ = await uow.get(Slice, slice_id, "slice", for_update=True)
     if live and slice_.deleted_at is not None:
         raise Conflict(f"slice {slice_id} is being deleted")
     return slice_, slivers
@@ -52,9 +50,7 @@ async def lock_sliver(uow: UnitOfWork, sliver_id: UUID) -> tuple[Sliver, Slice]:
     if box_id is None:
         raise NotFound(f"sliver {sliver_id} not found")
     await lock_boxes(uow, [box_id])
-    sliver = await uow.session.get(Sliver, sliver_id, with_for_update=True)
-    if sliver is None:
-        raise NotFound(f"sliver {sliver_id} not found")
+    sliver = await uow.get(Sliver, sliver_id, "sliver", for_update=True)
     slice_ = await uow.session.get(Slice, sliver.slice_id, with_for_update=True)
     assert slice_ is not None
     return sliver, slice_

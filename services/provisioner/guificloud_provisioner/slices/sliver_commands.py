@@ -8,7 +8,7 @@ from uuid import UUID
 from sqlalchemy import select
 
 from guificloud.db.uow import UnitOfWork
-from guificloud.errors import Conflict, InvalidInput, NotFound
+from guificloud.errors import Conflict, InvalidInput
 from guificloud.events.provisioner import SliverUpdated
 from guificloud_provisioner import distros
 from guificloud_provisioner.models import Box
@@ -25,9 +25,7 @@ from guificloud_provisioner.slices.schemas import ImageRef, SliverPatch
 
 
 async def get_sliver(uow: UnitOfWork, sliver_id: UUID) -> Sliver:
-    sliver = await uow.session.get(Sliver, sliver_id)
-    if sliver is None:
-        raise NotFound(f"sliver {sliver_id} not found")
+    sliver = await uow.get(Sliver, sliver_id, "sliver")
     return sliver
 
 

@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 from sqlalchemy import select
 
 from guificloud.db.uow import UnitOfWork
-from guificloud.errors import InvalidInput, NotFound
+from guificloud.errors import InvalidInput
 from guificloud.events.registry import (
     CLOUD_DEVICE_TYPES,
     DeviceAdded,
@@ -94,9 +94,7 @@ async def remove_device(uow: UnitOfWork, device_id: UUID, *, if_match: str | Non
 
 
 async def get_device(uow: UnitOfWork, device_id: UUID) -> Device:
-    device = await uow.session.get(Device, device_id)
-    if device is None:
-        raise NotFound(f"device {device_id} not found")
+    device = await uow.get(Device, device_id, "device")
     return device
 
 

@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 from sqlalchemy import exists, select
 
 from guificloud.db.uow import UnitOfWork
-from guificloud.errors import Conflict, InvalidInput, NotFound
+from guificloud.errors import Conflict, InvalidInput
 from guificloud.events.registry import NodeCreated, NodeDeleted, NodeUpdated
 from guificloud_registry.commands.changes import assign, ensure_external_id_free, touch
 from guificloud_registry.conditional import check_if_match
@@ -110,7 +110,5 @@ async def delete_node(uow: UnitOfWork, node_id: UUID, *, if_match: str | None = 
 
 
 async def get_node(uow: UnitOfWork, node_id: UUID) -> Node:
-    node = await uow.session.get(Node, node_id)
-    if node is None:
-        raise NotFound(f"node {node_id} not found")
+    node = await uow.get(Node, node_id, "node")
     return node

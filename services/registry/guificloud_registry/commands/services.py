@@ -6,7 +6,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from guificloud.db.uow import UnitOfWork
-from guificloud.errors import InvalidInput, NotFound
+from guificloud.errors import InvalidInput
 from guificloud.events.registry import ServiceAdded, ServiceRemoved, ServiceUpdated
 from guificloud_registry.commands.changes import assign, ensure_external_id_free, touch
 from guificloud_registry.commands.devices import get_device
@@ -63,7 +63,5 @@ async def remove_service(uow: UnitOfWork, service_id: UUID, *, if_match: str | N
 
 
 async def get_service(uow: UnitOfWork, service_id: UUID) -> Service:
-    service = await uow.session.get(Service, service_id)
-    if service is None:
-        raise NotFound(f"service {service_id} not found")
+    service = await uow.get(Service, service_id, "service")
     return service

@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 from sqlalchemy import exists, func, select, text, update
 
 from guificloud.db.uow import UnitOfWork
-from guificloud.errors import Conflict, InvalidInput, NotFound
+from guificloud.errors import Conflict, InvalidInput
 from guificloud.events.registry import ZoneCreated, ZoneDeleted, ZoneUpdated
 from guificloud.logging import get_logger
 from guificloud_registry.commands.changes import assign, ensure_external_id_free, touch
@@ -129,7 +129,5 @@ async def delete_zone(uow: UnitOfWork, zone_id: UUID, *, if_match: str | None = 
 
 
 async def get_zone(uow: UnitOfWork, zone_id: UUID) -> Zone:
-    zone = await uow.session.get(Zone, zone_id)
-    if zone is None:
-        raise NotFound(f"zone {zone_id} not found")
+    zone = await uow.get(Zone, zone_id, "zone")
     return zone
