@@ -88,5 +88,5 @@ def test_exclusions_and_empty_requests() -> None:
         first.box_id
     ]
     assert place(_with(request, count=0), []) == []
-    with pytest.raises(PlacementError, match="no candidate boxes"):
+    with pytest.raises(PlacementError, match="no other ready, online box"):
         place(request, [])
