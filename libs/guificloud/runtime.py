@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import uvicorn
@@ -138,8 +138,14 @@ async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> Non
         )
     )
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    ack_wait = runtime.settings.consumer_ack_wait_s
     consumers = [
-        Consumer(runtime.bus, sub, runtime.uow, service=definition.name)
+        Consumer(
+            runtime.bus,
+            sub if ack_wait is None else replace(sub, ack_wait_s=ack_wait),
+            runtime.uow,
+            service=definition.name,
+        )
         for sub in definition.subscriptions(runtime)
     ]
     tasks = [

@@ -43,6 +43,9 @@ class ServiceSettings(BaseSettings):
     log_format: Literal["auto", "console", "json"] = shared("log_format", "auto")  # type: ignore[assignment]
     log_level: str = shared("log_level", "info")  # type: ignore[assignment]
     admin_token: str = shared("admin_token", "dev-admin-token")  # type: ignore[assignment]
+    consumer_ack_wait_s: float | None = shared("consumer_ack_wait_s", None)  # type: ignore[assignment]
+    """Seconds before JetStream redelivers an unacknowledged message (that a crashed
+    instance held); unset, each subscription's own (30 s)."""
     host: str = "127.0.0.1"
     port: int = 0
     public_url: str | None = None
