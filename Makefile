@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: install system-deps dev test test-fast lint bench clean
+.PHONY: install system-deps dev test test-fast lint lint-types bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,12 +32,21 @@ test: $(STAMP) system-deps
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "unit" $(ARGS)
 
-lint: $(STAMP)
-	$(BIN)/ruff check libs services cli tests bench
-	$(BIN)/mypy libs/guificloud
+LINTED := libs services cli tests bench tools
+TYPED := libs/guificloud cli/guificloud_cli $(wildcard services/*/guificloud_*)
 
+## What CI checks before the tests (and .pre-commit-config.yaml runs on each commit).
+lint: $(STAMP)
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+	$(MAKE) -s lint-types
+
+lint-types: $(STAMP)
+	$(BIN)/mypy $(TYPED)
+
+## Every benchmark in bench/, one JSON line each (ARGS="--only slices" for some).
 bench: $(STAMP)
-	$(BIN)/python bench/onboarding.py $(ARGS)
+	$(BIN)/python bench/all.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) .guificloud .pytest_cache

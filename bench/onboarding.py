@@ -30,21 +30,21 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from floor import floor_latencies_ms  # noqa: E402
+from floor import floor_latencies_ms
 
-from guificloud.boxes import BoxConfig  # noqa: E402
-from guificloud.devservers.nats import NatsServer  # noqa: E402
-from guificloud.devservers.ports import free_port  # noqa: E402
-from guificloud.devservers.postgres import PostgresServer  # noqa: E402
-from guificloud.events.envelope import Envelope  # noqa: E402
-from guificloud.logging import configure_logging  # noqa: E402
-from guificloud.testing.processes import ServiceProcess  # noqa: E402
-from guificloud_agent.agent import Agent  # noqa: E402
-from guificloud_agent.drivers import SimulatedDriver  # noqa: E402
-from guificloud_agent.httpclient import http_client  # noqa: E402
-from guificloud_agent.metrics import MetricsSampler  # noqa: E402
-from guificloud_agent.options import AgentOptions  # noqa: E402
-from guificloud_imagestore.distro import build_distro_rootfs  # noqa: E402
+from guificloud.boxes import BoxConfig
+from guificloud.devservers.nats import NatsServer
+from guificloud.devservers.ports import free_port
+from guificloud.devservers.postgres import PostgresServer
+from guificloud.events.envelope import Envelope
+from guificloud.logging import configure_logging
+from guificloud.testing.processes import ServiceProcess
+from guificloud_agent.agent import Agent
+from guificloud_agent.drivers import SimulatedDriver
+from guificloud_agent.httpclient import http_client
+from guificloud_agent.metrics import MetricsSampler
+from guificloud_agent.options import AgentOptions
+from guificloud_imagestore.distro import build_distro_rootfs
 
 SERVICES = ("registry", "provisioner", "monitor", "imagestore")
 ADMIN = "bench-admin-token-0123456789"

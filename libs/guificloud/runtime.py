@@ -73,7 +73,7 @@ class Runtime:
         engine = make_engine(settings.database_url)
         try:
             if migrate:
-                await migrations.upgrade(engine, definition.migrations, settings.schema)
+                await migrations.upgrade(engine, definition.migrations, settings.db_schema)
             bus = await Bus.connect(settings.nats_url, name=definition.name)
         except BaseException:
             await engine.dispose()
@@ -106,7 +106,7 @@ class Runtime:
                 await conn.execute(text("SELECT 1"))
             checks["database"] = True
             checks["migrations"] = await migrations.is_current(
-                self.engine, self.definition.migrations, self.settings.schema
+                self.engine, self.definition.migrations, self.settings.db_schema
             )
         except Exception as exc:  # noqa: BLE001 - reported, not raised
             log.warning("readiness.database_failed", error=str(exc))
@@ -180,7 +180,7 @@ async def migrate_only(definition: ServiceDefinition, settings: ServiceSettings)
     configure_logging(definition.name, fmt=settings.log_format, level=settings.log_level)
     engine = make_engine(settings.database_url)
     try:
-        await migrations.upgrade(engine, definition.migrations, settings.schema)
-        log.info("migrations.applied", schema=settings.schema)
+        await migrations.upgrade(engine, definition.migrations, settings.db_schema)
+        log.info("migrations.applied", schema=settings.db_schema)
     finally:
         await engine.dispose()

@@ -59,7 +59,7 @@ class ServiceSettings(BaseSettings):
         return self
 
     @property
-    def schema(self) -> str:
+    def db_schema(self) -> str:
         """The PostgreSQL schema this service owns."""
         return self.service
 

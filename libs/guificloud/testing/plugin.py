@@ -65,8 +65,9 @@ async def nats_url(servers: Servers) -> str:
     nc = await nats.connect(servers.nats_url)
     try:
         js = nc.jetstream()
-        for name in await js.streams_info():
-            await js.delete_stream(name.config.name)
+        for info in await js.streams_info():
+            if info.config.name:
+                await js.delete_stream(info.config.name)
     finally:
         await nc.close()
     return servers.nats_url

@@ -268,7 +268,7 @@ async def _guarded(name: str, loop: Callable[[], Awaitable[None]]) -> None:
             return
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001 - logged, then restarted
+        except Exception:
             log.exception("agent.loop_crashed", loop=name)
             await asyncio.sleep(1.0)
 

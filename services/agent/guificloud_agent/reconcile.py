@@ -83,7 +83,7 @@ class Reconciler:
         except DeployFailed as exc:
             log.warning("deploy.failed", generation=generation, reason=exc.reason)
             self._set(Status("failed", generation, spec.digest if spec else None, exc.reason))
-        except Exception as exc:  # noqa: BLE001 - a box agent reports, it does not crash
+        except Exception as exc:
             log.exception("deploy.crashed", generation=generation)
             self._set(
                 Status(

@@ -82,7 +82,7 @@ class Slivers:
         async with self._workers:
             try:
                 await job
-            except Exception:  # noqa: BLE001 - one sliver's bug must not stop the others
+            except Exception:
                 log.exception("sliver.crashed", sliver_id=str(sliver_id))
 
     # -- one sliver --------------------------------------------------------------------
@@ -234,6 +234,6 @@ def failing_as(state: SliverActualState, driver: str) -> Iterator[None]:
         raise SliverFailed(state, f"{driver} driver: {exc}") from exc
     except DeployFailed as exc:
         raise SliverFailed(state, exc.reason) from exc
-    except Exception as exc:  # noqa: BLE001 - reported, not crashed on
+    except Exception as exc:
         log.exception("sliver.step_crashed", state=state)
         raise SliverFailed(state, f"agent error: {type(exc).__name__}: {exc}") from exc

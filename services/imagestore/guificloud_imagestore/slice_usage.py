@@ -12,10 +12,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 from uuid import UUID
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import CursorResult
 
 from guificloud.boxes import DIGEST_PATTERN
 from guificloud.db.uow import UnitOfWork
@@ -166,6 +168,8 @@ async def slice_digests(uow: UnitOfWork) -> set[str]:
 async def prune_tombstones(uow: UnitOfWork, *, older_than: timedelta = TOMBSTONE_TTL) -> int:
     """Forget slices and slivers deleted long ago; returns how many rows went."""
     cutoff = datetime.now(UTC) - older_than
-    slivers = await uow.session.execute(delete(SliverUsage).where(SliverUsage.deleted_at < cutoff))
-    slices = await uow.session.execute(delete(SliceUsage).where(SliceUsage.deleted_at < cutoff))
-    return int(slivers.rowcount or 0) + int(slices.rowcount or 0)
+    gone = 0
+    for table in (SliverUsage, SliceUsage):
+        result = await uow.session.execute(delete(table).where(table.deleted_at < cutoff))
+        gone += cast(CursorResult[Any], result).rowcount or 0
+    return gone

@@ -61,7 +61,7 @@ USAGE_HANDLERS: dict[type[Event], Handler] = {
 def usage_partition(event: Event) -> Hashable:
     """Events of one slice (its slivers' too) in order, and of one box in order."""
     slice_id = getattr(event, "slice_id", None)
-    return ("slice", slice_id) if slice_id is not None else ("box", event.box_id)
+    return ("slice", slice_id) if slice_id is not None else ("box", getattr(event, "box_id", None))
 
 
 async def usage_of(uow: UnitOfWork, digest: str) -> list[BoxUsage]:

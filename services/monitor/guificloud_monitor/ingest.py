@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -147,7 +147,8 @@ async def ingest_heartbeats(runtime: Runtime, stop: asyncio.Event) -> None:
             backoff = min(backoff * 2, 5.0)
     finally:
         with contextlib.suppress(Exception):
-            await sub.drain()  # what the server already sent is still handled, then flushed
+            drain: Callable[[], Awaitable[None]] = sub.drain  # nats-py leaves it untyped
+            await drain()  # what the server already sent is still handled, then flushed
         with contextlib.suppress(Exception):
             await flush(runtime, buffer, stats, settings)
         log.info("heartbeats.stopped", **vars(stats))

@@ -51,7 +51,11 @@ class PlacementError(Exception):
         why = ", ".join(f"{n} {reason}" for reason, n in sorted(rejected.items()) if n)
         super().__init__(
             f"only {found} of the {wanted} boxes needed fit the placement"
-            + (f" (rejected: {why})" if why else " (no other ready, online box of that arch and zone)")
+            + (
+                f" (rejected: {why})"
+                if why
+                else " (no other ready, online box of that arch and zone)"
+            )
         )
         self.wanted = wanted
         self.found = found
