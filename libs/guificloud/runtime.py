@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -33,7 +33,7 @@ from guificloud.streams import DEADLETTER, StreamSpec
 
 log = get_logger(__name__)
 
-Background = Callable[["Runtime", asyncio.Event], Awaitable[None]]
+Background = Callable[["Runtime", asyncio.Event], Coroutine[Any, Any, None]]
 
 
 @dataclass(frozen=True)
@@ -117,27 +117,20 @@ class Runtime:
         await self.engine.dispose()
 
 
-async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> None:
-    """Run the service until SIGTERM or SIGINT."""
-    configure_logging(definition.name, fmt=settings.log_format, level=settings.log_level)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handlers: ``serve`` owns SIGTERM and SIGINT."""
 
-    runtime = await Runtime.bootstrap(definition, settings)
-    app = definition.create_app(runtime)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host=settings.host,
-            port=settings.port,
-            log_config=None,
-            access_log=False,
-            lifespan="off",
-        )
-    )
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@contextlib.asynccontextmanager
+async def running(runtime: Runtime, stop: asyncio.Event) -> AsyncIterator[list[asyncio.Task[None]]]:
+    """The service's consumers, outbox relay and background loops, as tasks, while the block
+    runs; then ``stop`` is set and they are given 5 s to finish. ``serve`` and the in-process
+    test fixture both run a service through this, so both run the same parts."""
+    definition = runtime.definition
     ack_wait = runtime.settings.consumer_ack_wait_s
     consumers = [
         Consumer(
@@ -155,23 +148,54 @@ async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> Non
     tasks += [
         asyncio.create_task(bg(runtime, stop), name=bg.__name__) for bg in definition.background
     ]
-    http = asyncio.create_task(server.serve(), name="http")
-    log.info("service.started", url=settings.base_url, consumers=len(consumers))
     try:
-        done, _ = await asyncio.wait(
-            [*tasks, http, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED
-        )
-        for task in done:
-            if task.exception() is not None:
-                log.error("service.task_failed", task=task.get_name(), error=repr(task.exception()))
-                raise task.exception()  # type: ignore[misc]
+        yield tasks
     finally:
         stop.set()
-        server.should_exit = True
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(http, timeout=5)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=5)
+
+
+async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> None:
+    """Run the service until SIGTERM or SIGINT."""
+    configure_logging(definition.name, fmt=settings.log_format, level=settings.log_level)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+    runtime = await Runtime.bootstrap(definition, settings)
+    try:
+        async with running(runtime, stop) as tasks:
+            app = definition.create_app(runtime)
+            server = _Server(
+                uvicorn.Config(
+                    app,
+                    host=settings.host,
+                    port=settings.port,
+                    log_config=None,
+                    access_log=False,
+                    lifespan="off",
+                )
+            )
+            http = asyncio.create_task(server.serve(), name="http")
+            log.info("service.started", url=settings.base_url, tasks=len(tasks))
+            try:
+                stopped = asyncio.create_task(stop.wait())
+                done, _ = await asyncio.wait(
+                    [*tasks, http, stopped], return_when=asyncio.FIRST_COMPLETED
+                )
+                for task in done:
+                    error = task.exception()
+                    if error is not None:
+                        log.error("service.task_failed", task=task.get_name(), error=repr(error))
+                        raise error
+            finally:
+                stop.set()
+                server.should_exit = True
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(http, timeout=5)
+    finally:
         await runtime.close()
         log.info("service.stopped")
 
