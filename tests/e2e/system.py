@@ -68,7 +68,13 @@ class System:
         return self.urls[service] + path
 
     # --- what a member does -------------------------------------------------------------
-    def add_cloud_box(self, name: str = "box", *, hardware: dict[str, Any] | None = None) -> str:
+    def add_cloud_box(
+        self,
+        name: str = "box",
+        *,
+        hardware: dict[str, Any] | None = None,
+        device_type: str = "cloudy",
+    ) -> str:
         zone = self.post("registry", "/api/v1/zones", {"name": f"zone of {name}"})
         node = self.post(
             "registry",
@@ -84,7 +90,7 @@ class System:
         device = self.post(
             "registry",
             f"/api/v1/nodes/{node['id']}/devices",
-            {"name": name, "type": "cloudy", "hardware": hardware or HARDWARE},
+            {"name": name, "type": device_type, "hardware": hardware or HARDWARE},
         )
         return str(device["id"])
 
@@ -93,14 +99,14 @@ class System:
         assert response.status_code == 201, response.text
         return dict(response.json())
 
-    def upload_distro(self, path: Path, version: str) -> dict[str, Any]:
+    def upload_distro(self, path: Path, version: str, *, arch: str = "amd64") -> dict[str, Any]:
         with path.open("rb") as body:
             response = self.http.post(
                 self.url("imagestore", "/api/v1/images"),
                 params={
                     "name": "guifi-community-distro",
                     "version": version,
-                    "arch": "amd64",
+                    "arch": arch,
                     "format": "tar.gz",
                     "channel": "stable",
                 },

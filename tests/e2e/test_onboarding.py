@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.system import System, events_of, stored
+from tests.e2e.system import HARDWARE, System, events_of, stored
 
 pytestmark = pytest.mark.e2e
 
@@ -47,6 +47,9 @@ def test_box_onboarded_end_to_end(system: System, distro_v1: Path) -> None:
     configured = next(e for e in provisioner if e.type == "provisioner.box.configured")
     assert configured.correlation_id == added.correlation_id
     assert configured.causation_id == str(added.id)
+    # A subscriber follows the whole onboarding by its correlation id alone.
+    flow = [e.type for e in by_time if e.correlation_id == added.correlation_id]
+    assert [t for t in flow if t in ONBOARDING] == ONBOARDING
 
     online = system.wait_monitor(box_id, "online")
     assert online["metrics"]["mem_total_mb"] > 0
@@ -72,6 +75,51 @@ def test_box_added_while_agent_offline_waits_then_becomes_ready(
 
     system.start_agent(box_id)
     system.wait_state(box_id, "ready")
+
+
+def test_box_of_an_arch_without_distro_says_why_and_onboards_once_one_is_published(
+    system: System, distro_v1: Path, distro_v2: Path
+) -> None:
+    system.upload_distro(distro_v1, "1.0.0")  # amd64 only
+    arm64 = {**HARDWARE, "arch": "arm64"}
+    box_id = system.add_cloud_box("arm-box", hardware=arm64, device_type="confine")
+    system.wait_state(box_id, "configured")
+    system.start_agent(box_id)
+    box = system.wait_box(box_id, lambda b: b["agent_state"] == "idle", what="heard its agent")
+    waiting = "no guifi-community-distro (stable) published for arch arm64"
+    assert (box["state"], box["desired_distro"], box["reason"]) == ("configured", None, waiting)
+    configured = [
+        e
+        for e in stored(system.nats_url, "PROVISIONER")
+        if e.type == "provisioner.box.configured" and e.data["box_id"] == box_id
+    ]
+    assert [e.data["reason"] for e in configured] == [waiting]
+
+    image = system.upload_distro(distro_v2, "1.0.1", arch="arm64")
+    box = system.wait_state(box_id, "ready")
+    assert (box["distro_digest"], box["reason"]) == (image["digest"], None)
+    assert [(h["to_state"], h["reason"]) for h in box["history"]] == [
+        ("registered", None),
+        ("configured", waiting),
+        ("configured", None),
+        ("deploying", None),
+        ("ready", None),
+    ]
+    events = stored(system.nats_url, "REGISTRY") + stored(system.nats_url, "PROVISIONER")
+    added = next(e for e in events if e.type == "registry.device.added")
+    flow = sorted(
+        (e for e in events if e.correlation_id == added.correlation_id),
+        key=lambda e: e.occurred_at,
+    )
+    assert [e.type for e in flow] == [
+        "registry.device.added",
+        "provisioner.box.registered",
+        "provisioner.box.configured",
+        "provisioner.box.configured",
+        "provisioner.box.deploying",
+        "provisioner.box.ready",
+    ]
+    assert flow[3].data["reason"] is None
 
 
 def test_agent_restarted_mid_download_still_ends_ready(system: System, tmp_path: Path) -> None:

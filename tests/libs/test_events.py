@@ -109,14 +109,3 @@ def test_placeholder_admin_token_refused_in_production() -> None:
     with pytest.raises(ValueError, match="GUIFICLOUD_ADMIN_TOKEN"):
         ServiceSettings(environment="production")
     assert ServiceSettings(environment="production", admin_token="a-real-long-secret").port == 0
-
-
-def test_asyncapi_lists_every_event_with_its_payload_schema() -> None:
-    from guificloud.events.asyncapi import asyncapi_document
-
-    doc = asyncapi_document()
-    addresses = {c["address"] for c in doc["channels"].values()}
-    assert {cls.SUBJECT.replace("{box_id}", "{boxId}") for cls in CATALOGUE.values()} == addresses
-    message = doc["components"]["messages"]["registry_device_added_v1"]
-    data = message["payload"]["allOf"][1]["properties"]["data"]
-    assert "hardware" in data["properties"]

@@ -77,12 +77,16 @@ class UnitOfWork:
         await self._session.close()
         self._session = None
 
-    def emit(self, event: Event) -> Envelope:
-        """Record an event to be written with this transaction."""
+    def emit(self, event: Event, *, correlation_id: str | None = None) -> Envelope:
+        """Record an event to be written with this transaction.
+
+        ``correlation_id`` puts the event in another flow than the one being handled (a
+        box's onboarding, that an agent's report moves on); the cause is still the handled
+        event."""
         envelope = Envelope.wrap(
             event,
             source=self._source,
-            correlation_id=self._correlation_id,
+            correlation_id=correlation_id or self._correlation_id,
             causation_id=self._causation_id,
         )
         self._pending.append((event.subject(), envelope))

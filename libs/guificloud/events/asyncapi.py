@@ -6,10 +6,12 @@ envelope around it. ``guificloud events asyncapi`` prints it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
+
+from pydantic.json_schema import models_json_schema
 
 from guificloud.events.catalogue import CATALOGUE
-from guificloud.events.envelope import Envelope
+from guificloud.events.envelope import Envelope, Event
 from guificloud.streams import AGENTS, BOXES, IMAGESTORE, MONITOR, PROVISIONER, REGISTRY
 
 STREAM_OF = {
@@ -25,11 +27,35 @@ def _channel_address(subject: str) -> str:
     return subject.replace("{box_id}", "{boxId}")
 
 
+class _Schemas(NamedTuple):
+    envelope: dict[str, Any]
+    payloads: dict[type[Event], dict[str, Any]]
+    components: dict[str, Any]
+
+
+def _schemas() -> _Schemas:
+    """``$ref``s to the envelope's and each payload's schema, and every schema they name.
+
+    Generated in one pass so that nested models (``Hardware``, ``SliverStatus``…) are defined
+    once under ``components.schemas`` and referenced from there, with name clashes resolved.
+    The envelope is described as it is sent: a field with a default is always present.
+    """
+    refs, defs = models_json_schema(
+        [(Envelope, "serialization"), *((cls, "validation") for cls in CATALOGUE.values())],
+        ref_template="#/components/schemas/{model}",
+    )
+    return _Schemas(
+        envelope=refs[(Envelope, "serialization")],
+        payloads={cls: refs[(cls, "validation")] for cls in CATALOGUE.values()},
+        components=defs.get("$defs", {}),
+    )
+
+
 def asyncapi_document() -> dict[str, Any]:
     channels: dict[str, Any] = {}
     messages: dict[str, Any] = {}
     operations: dict[str, Any] = {}
-    envelope_schema = Envelope.model_json_schema()
+    schemas = _schemas()
     for (type_, version), cls in sorted(CATALOGUE.items()):
         key = f"{type_.replace('.', '_')}_v{version}"
         family = type_.split(".")[0]
@@ -46,13 +72,13 @@ def asyncapi_document() -> dict[str, Any]:
             "headers": {"type": "object", "properties": {"Nats-Msg-Id": {"type": "string"}}},
             "payload": {
                 "allOf": [
-                    {"$ref": "#/components/schemas/Envelope"},
+                    schemas.envelope,
                     {
                         "type": "object",
                         "properties": {
                             "type": {"const": type_},
                             "version": {"const": version},
-                            "data": cls.model_json_schema(),
+                            "data": schemas.payloads[cls],
                         },
                     },
                 ]
@@ -80,5 +106,5 @@ def asyncapi_document() -> dict[str, Any]:
         "defaultContentType": "application/json",
         "channels": channels,
         "operations": operations,
-        "components": {"messages": messages, "schemas": {"Envelope": envelope_schema}},
+        "components": {"messages": messages, "schemas": schemas.components},
     }

@@ -38,9 +38,13 @@ def utcnow() -> datetime:
 
 
 class Envelope(BaseModel):
-    """What goes on the wire: identity, lineage and the payload as plain data."""
+    """What goes on the wire: identity, lineage and the payload as plain data.
 
-    model_config = ConfigDict(frozen=True)
+    Its schema in serialization mode (the AsyncAPI document's) lists every field as required:
+    a sent envelope always carries them, ``causation_id`` as null when nothing caused it.
+    """
+
+    model_config = ConfigDict(frozen=True, json_schema_serialization_defaults_required=True)
 
     id: UUID = Field(default_factory=uuid4)
     type: str

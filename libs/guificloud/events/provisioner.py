@@ -24,7 +24,9 @@ class BoxRegistered(Event):
 
 
 class BoxConfigured(Event):
-    """The box has its configuration and credentials; its agent may connect."""
+    """The box has its configuration and credentials; its agent may connect.
+
+    ``reason`` says why it waits (no distro it could run); sent again, null, when it stops."""
 
     TYPE = "provisioner.box.configured"
     SUBJECT = "provisioner.box.configured"
@@ -32,6 +34,7 @@ class BoxConfigured(Event):
     box_id: UUID
     node_id: UUID
     subject_prefix: str
+    reason: str | None = None
 
 
 class BoxDeploying(Event):

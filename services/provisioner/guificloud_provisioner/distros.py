@@ -7,6 +7,7 @@ from sqlalchemy import select
 from guificloud.boxes import DistroSpec
 from guificloud.db.uow import UnitOfWork
 from guificloud.events.provisioner import BoxSync
+from guificloud_provisioner import configured
 from guificloud_provisioner.models import Box, DistroImage, TrustedKey
 from guificloud_provisioner.settings import ProvisionerSettings
 
@@ -55,6 +56,8 @@ def assign(uow: UnitOfWork, box: Box, spec: DistroSpec) -> bool:
     box.desired_distro = spec.model_dump()
     box.generation += 1
     uow.emit(BoxSync(box_id=box.id, generation=box.generation))
+    if box.state == "configured":
+        configured.enter(uow, box, None)  # no longer waiting for a distro
     return True
 
 

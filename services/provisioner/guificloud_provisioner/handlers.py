@@ -15,16 +15,10 @@ from guificloud.db.uow import UnitOfWork
 from guificloud.errors import PermanentFailure
 from guificloud.events.agent import AgentReported
 from guificloud.events.envelope import Event
-from guificloud.events.provisioner import (
-    BoxConfigured,
-    BoxDeploying,
-    BoxFailed,
-    BoxReady,
-    BoxRegistered,
-)
+from guificloud.events.provisioner import BoxDeploying, BoxFailed, BoxReady, BoxRegistered
 from guificloud.events.registry import CLOUD_DEVICE_TYPES, DeviceAdded
 from guificloud.logging import get_logger
-from guificloud_provisioner import distros
+from guificloud_provisioner import configured, distros
 from guificloud_provisioner.models import Box
 from guificloud_provisioner.settings import ProvisionerSettings
 from guificloud_provisioner.slices.reports import apply_report
@@ -59,7 +53,7 @@ async def handle_device_added(
     )
     uow.session.add(box)
     transition(uow, box, "registered")
-    uow.emit(
+    registered = uow.emit(
         BoxRegistered(
             box_id=box.id,
             device_id=event.device_id,
@@ -68,12 +62,11 @@ async def handle_device_added(
             arch=box.arch,
         )
     )
+    box.correlation_id = registered.correlation_id
 
     box.token = secrets.token_urlsafe(32)
-    transition(uow, box, "configured")
-    uow.emit(BoxConfigured(box_id=box.id, node_id=box.node_id, subject_prefix=f"agent.{box.id}"))
-
     image = await distros.current_distro(uow, settings, box.arch)
+    configured.enter(uow, box, None if image else configured.no_distro(settings, box.arch))
     if image is not None:
         distros.assign(uow, box, distros.spec_of(image, settings))
     log.info(
@@ -99,16 +92,17 @@ async def handle_agent_reported(
     desired = (box.desired_distro or {}).get("digest")
     if event.generation < box.generation and event.state != "running":
         return  # about an older desired state; the agent has been told of the new one
+    flow = box.correlation_id  # the report moves the box's onboarding on
     if event.state == "deploying" and desired is not None:
         if transition(uow, box, "deploying"):
-            uow.emit(BoxDeploying(box_id=box.id, distro_digest=str(desired)))
+            uow.emit(BoxDeploying(box_id=box.id, distro_digest=str(desired)), correlation_id=flow)
     elif event.state == "running" and event.distro_digest == desired and desired is not None:
         if transition(uow, box, "ready"):
-            uow.emit(BoxReady(box_id=box.id, distro_digest=desired))
+            uow.emit(BoxReady(box_id=box.id, distro_digest=desired), correlation_id=flow)
     elif event.state == "failed":
         reason = event.reason or "the agent reported a failure without a reason"
         if transition(uow, box, "failed", reason):
-            uow.emit(BoxFailed(box_id=box.id, reason=reason))
+            uow.emit(BoxFailed(box_id=box.id, reason=reason), correlation_id=flow)
 
 
 def event_handlers(settings: ProvisionerSettings) -> dict[type[Event], Handler]:

@@ -54,6 +54,8 @@ class Box(Base):
     agent_state: Mapped[str | None] = mapped_column(String(16))
     actual_digest: Mapped[str | None] = mapped_column(String(71))
     last_report_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The flow that onboarded the box: its state events carry it, whatever report moved them.
+    correlation_id: Mapped[str | None] = mapped_column(Text)
     # What slivers hold of the box (its capacity is its hardware less the platform reserve).
     allocated_memory_mb: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     allocated_disk_mb: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
