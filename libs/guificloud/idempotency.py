@@ -163,13 +163,23 @@ class Idempotency:
                 ) from exc
             raise
         await session.execute(text("SET LOCAL lock_timeout TO DEFAULT"))
-        if claimed:
+        return None if claimed else await self.replay(uow)
+
+    async def replay(self, uow: UnitOfWork) -> Response | None:
+        """The response this key got, if it has a live one; 422 if that was another request.
+        Reads only: a route whose work starts before its creating transaction asks first."""
+        if self.key is None:
             return None
+        t = self.table
         row = (
-            await session.execute(
-                select(t.c.request_hash, t.c.status_code, t.c.headers, t.c.body).where(self._row())
+            await uow.session.execute(
+                select(t.c.request_hash, t.c.status_code, t.c.headers, t.c.body).where(
+                    self._row(), t.c.expires_at > func.now()
+                )
             )
-        ).one()
+        ).first()
+        if row is None:
+            return None
         if row.request_hash != self.request_hash:
             raise InvalidInput(
                 f"{HEADER} {self.key!r} was already used for another request to "
