@@ -35,15 +35,17 @@ from guificloud.db.idempotency import idempotency_table
 from guificloud.db.uow import UnitOfWork
 from guificloud.errors import Conflict, InvalidInput, Unauthorized
 from guificloud.http import get_runtime, require_admin
+from guificloud.retries import IDEMPOTENCY_HEADER
 
-HEADER = "Idempotency-Key"
+HEADER = IDEMPOTENCY_HEADER
 REPLAYED = "Idempotent-Replayed"
 KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")
 LOCK_NOT_AVAILABLE = "55P03"
 PRUNE_BATCH = 100
 DOC = (
     "Makes a retry safe: send a new key (a uuid4) with each request and the same key with its "
-    "retries. The first response is kept 24 h and answered again to a retry with that key "
+    "retries. The first response is kept 24 h (GUIFICLOUD_IDEMPOTENCY_TTL_S) and answered "
+    "again to a retry with that key "
     f"(header `{REPLAYED}: true`), so a retry never creates twice; the key with another "
     "request body gets 422, and while the first request is still running, 409."
 )
