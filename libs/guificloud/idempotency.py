@@ -77,6 +77,7 @@ def request_hash(method: str, target: str, body: bytes) -> str:
 
 
 def as_response(result: Response | BaseModel, status_code: int) -> Response:
+    """What a route made, as the response that is stored: a model becomes its JSON."""
     if isinstance(result, Response):
         return result
     return Response(

@@ -15,6 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from guificloud.idempotency import Idempotency
 from guificloud.testing.inprocess import InProcessService, service_in_process
 from guificloud.testing.pgproxy import PgProxy, pg_proxy
 from guificloud_registry.models import Node, idempotency
@@ -200,9 +201,7 @@ async def test_the_database_going_away_after_a_commit_is_no_500(
         assert moved.json()["description"] == note and moved.json()["version"] == 2
 
 
-def _once(key: str, route: str) -> Any:
-    from guificloud.idempotency import Idempotency
-
+def _once(key: str, route: str) -> Idempotency:
     return Idempotency(
         table=idempotency,
         key=key,
