@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from guificloud.retries import RetryingTransport
 from guificloud.settings import DEFAULT_PORTS
 
 DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_PORTS['registry']}"
@@ -46,7 +47,10 @@ class Failed(Exception):
 
 @contextmanager
 def registry(url: str, timeout: float = 30.0) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=url.rstrip("/"), timeout=timeout) as client:
+    """A client whose POSTs carry an ``Idempotency-Key`` and are retried when the registry
+    is briefly unreachable (:mod:`guificloud.retries`)."""
+    transport = RetryingTransport()
+    with httpx.Client(base_url=url.rstrip("/"), timeout=timeout, transport=transport) as client:
         try:
             yield client
         except httpx.HTTPError as exc:

@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from guificloud.retries import RetryingTransport
 from guificloud.settings import DEFAULT_PORTS
 from guificloud_cli.registry_cmds import Failed, checked, run
 
@@ -53,7 +54,9 @@ err = Console(stderr=True)
 @contextmanager
 def provisioner(url: str, token: str | None = None) -> Iterator[httpx.Client]:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    with httpx.Client(base_url=url.rstrip("/"), timeout=30.0, headers=headers) as client:
+    with httpx.Client(
+        base_url=url.rstrip("/"), timeout=30.0, headers=headers, transport=RetryingTransport()
+    ) as client:
         try:
             yield client
         except httpx.HTTPError as exc:

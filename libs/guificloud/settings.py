@@ -46,6 +46,11 @@ class ServiceSettings(BaseSettings):
     consumer_ack_wait_s: float | None = shared("consumer_ack_wait_s", None)  # type: ignore[assignment]
     """Seconds before JetStream redelivers an unacknowledged message (that a crashed
     instance held); unset, each subscription's own (30 s)."""
+    idempotency_ttl_s: float = shared("idempotency_ttl_s", 86400.0)  # type: ignore[assignment]
+    """How long the response to a request with an ``Idempotency-Key`` is kept for its
+    retries (24 h)."""
+    idempotency_wait_s: float = shared("idempotency_wait_s", 10.0)  # type: ignore[assignment]
+    """How long a retry waits for the first request with its key before a 409."""
     host: str = "127.0.0.1"
     port: int = 0
     public_url: str | None = None

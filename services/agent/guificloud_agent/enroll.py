@@ -2,7 +2,9 @@
 the registry's API; then waiting for the provisioner to configure them.
 
 Bounded concurrency (``concurrency`` requests at a time) keeps 500 boxes from opening 500
-connections at once. The box id is the device id.
+connections at once. The box id is the device id. Each creating POST carries an
+``Idempotency-Key`` and is retried while the registry is briefly away, so a retry never
+makes a second node or box.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import httpx
 
 from guificloud.boxes import BoxConfig
 from guificloud.logging import get_logger
+from guificloud.retries import Backoff
 from guificloud_agent.httpclient import http_client
 
 log = get_logger(__name__)
@@ -54,7 +57,7 @@ async def enroll_simulated_boxes(
     registry = registry_url.rstrip("/")
     auth = {"Authorization": f"Bearer {admin_token}"}
     run = uuid.uuid4().hex[:6]
-    async with http_client() as http:
+    async with http_client(backoff=Backoff()) as http:
         zone_id = await _zone(http, registry, zone_name, auth)
 
         async def add_box(i: int) -> str:

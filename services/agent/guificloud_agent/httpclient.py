@@ -3,7 +3,8 @@
 httpcore's pool scans every waiting request against every connection each time one ends, so
 hundreds of boxes asking at once would cost quadratic time. A gate in front of the pool lets
 only ``max_in_flight`` requests in (held until the response is read or closed); the others
-wait their turn cheaply.
+wait their turn cheaply. With ``backoff``, POSTs carry an ``Idempotency-Key`` and what is
+safe to retry is retried (:mod:`guificloud.retries`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 
 import httpx
+
+from guificloud.retries import AsyncRetryingTransport, Backoff
 
 MAX_IN_FLIGHT = 32
 
@@ -54,10 +57,17 @@ class GatedTransport(httpx.AsyncBaseTransport):
         await self._inner.aclose()
 
 
-def http_client(max_in_flight: int = MAX_IN_FLIGHT) -> httpx.AsyncClient:
+def http_client(
+    max_in_flight: int = MAX_IN_FLIGHT, *, backoff: Backoff | None = None
+) -> httpx.AsyncClient:
     """No pool timeout: with many boxes, a download waits for its turn instead of failing."""
     limits = httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=max_in_flight)
+    transport: httpx.AsyncBaseTransport = GatedTransport(
+        httpx.AsyncHTTPTransport(limits=limits), max_in_flight
+    )
+    if backoff is not None:
+        transport = AsyncRetryingTransport(transport, backoff)
     return httpx.AsyncClient(
-        transport=GatedTransport(httpx.AsyncHTTPTransport(limits=limits), max_in_flight),
+        transport=transport,
         timeout=httpx.Timeout(30.0, connect=5.0, pool=None),
     )

@@ -12,6 +12,7 @@ from starlette.requests import ClientDisconnect
 from guificloud.boxes import DIGEST_PATTERN
 from guificloud.errors import DomainError, InvalidInput
 from guificloud.http import AdminDep, RuntimeDep, UowDep, create_base_app
+from guificloud.idempotency import StreamedIdempotencyDep, as_response
 from guificloud.logging import get_logger
 from guificloud.runtime import Runtime
 from guificloud_imagestore import (
@@ -74,6 +75,7 @@ async def upload_image(
     blobs: BlobsDep,
     settings: SettingsDep,
     meta: Annotated[ImageMeta, Query()],
+    once: StreamedIdempotencyDep,
     digest: Annotated[
         str | None, Query(pattern=DIGEST_PATTERN, description="sha256 the body must hash to")
     ] = None,
@@ -83,21 +85,23 @@ async def upload_image(
     key_id: Annotated[
         str | None, Query(pattern=KEY_ID_PATTERN, description="The signing publisher key")
     ] = None,
-) -> ImageOut:
+) -> Response:
     """Publish a new image version from the raw bytes of the request body, in one request.
 
     The body is streamed to disk while hashed, never held whole in memory. The same
     (name, version, arch) twice is refused with 409: a published version is immutable.
     What can be checked before the bytes (the version is free, the signing key is trusted)
     is. No transaction stays open during the transfer. For big images over weak links,
-    use an upload session (``/api/v1/uploads``) instead: it resumes."""
+    use an upload session (``/api/v1/uploads``) instead: it resumes. With an
+    ``Idempotency-Key``, a retry with the same bytes answers the first response."""
     refuse_multipart(request)
     required = settings.require_signature
     async with runtime.uow() as uow:
-        await commands.ensure_unpublished(uow, meta)
-        await check_signature(
-            uow, meta, digest=digest, signature=signature, key_id=key_id, required=required
-        )
+        if not await once.seen(uow):  # a retry of a published upload would fail these
+            await commands.ensure_unpublished(uow, meta)
+            await check_signature(
+                uow, meta, digest=digest, signature=signature, key_id=key_id, required=required
+            )
     try:
         staged = await blobs.stage(
             request.stream(), expected=digest, max_bytes=settings.max_image_bytes
@@ -107,18 +111,22 @@ async def upload_image(
         raise InvalidInput("the upload was interrupted", field="body") from exc
     try:
         async with runtime.uow() as uow:
-            signed = await check_signature(
-                uow,
-                meta,
-                digest=staged.digest,
-                signature=signature,
-                key_id=key_id,
-                required=required,
-            )
-            image = await commands.publish_image(uow, blobs, meta, staged, signed)
+
+            async def make() -> Response:
+                signed = await check_signature(
+                    uow,
+                    meta,
+                    digest=staged.digest,
+                    signature=signature,
+                    key_id=key_id,
+                    required=required,
+                )
+                image = await commands.publish_image(uow, blobs, meta, staged, signed)
+                return as_response(image_out(image, request), 201)
+
+            return await once.covering(staged.digest).run(uow, make)
     finally:
         staged.path.unlink(missing_ok=True)
-    return image_out(image, request)
 
 
 @router.get("/images", response_model=list[ImageOut], tags=["images"])

@@ -2,8 +2,10 @@
 
 Push hashes (and signs) the file, opens an upload session, or finds the one an earlier
 attempt left, and sends chunks from the offset the server reports; a broken connection
-costs one chunk at most. Pull writes ``FILE.part`` and resumes it with ``Range``; the file
-gets its name only once its digest is verified.
+costs one chunk at most. Opening and completing a session carry an ``Idempotency-Key``
+that their retries repeat, so a retry after a lost answer gets that answer. Pull writes
+``FILE.part`` and resumes it with ``Range``; the file gets its name only once its digest
+is verified.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
+from uuid import uuid4
 
 import httpx
 
 from guificloud.failpoints import failpoint
+from guificloud.retries import IDEMPOTENCY_HEADER
 from guificloud.signing import key_id, public_of, sign
 
 CHUNK = 8 * 1024 * 1024
@@ -200,6 +204,7 @@ class ImagestoreClient:
     ) -> dict[str, Any]:
         """The session an earlier attempt left for these bytes, else a new one."""
         patience = self.patience()
+        once = {IDEMPOTENCY_HEADER: str(uuid4())}
         while True:
             try:
                 found = self._check(self.http.get("/api/v1/uploads", params=req.identity()))
@@ -207,7 +212,7 @@ class ImagestoreClient:
                     if session["size"] == size and session["digest"] == digest:
                         return dict(session)
                 body = {**req.meta(), "size": size, "digest": digest, **signed}
-                response = self.http.post("/api/v1/uploads", json=body)
+                response = self.http.post("/api/v1/uploads", json=body, headers=once)
             except httpx.TransportError as exc:
                 patience.failed(exc)
                 continue
@@ -270,9 +275,10 @@ class ImagestoreClient:
         """The published image, or the server's offset when it still misses bytes."""
         patience = self.patience()
         retried = False
+        once = {IDEMPOTENCY_HEADER: str(uuid4())}
         while True:
             try:
-                response = self.http.post(f"/api/v1/uploads/{session_id}/complete")
+                response = self.http.post(f"/api/v1/uploads/{session_id}/complete", headers=once)
             except httpx.TransportError as exc:
                 patience.failed(exc)
                 retried = True

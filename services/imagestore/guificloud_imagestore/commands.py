@@ -68,10 +68,9 @@ async def reserve_image(uow: UnitOfWork, meta: ImageMeta) -> Image:
 async def publish_image(
     uow: UnitOfWork, blobs: BlobStore, meta: ImageMeta, staged: Staged, signed: Signed | None
 ) -> Image:
-    """A single-request upload: record the image and publish it at once; commits."""
+    """A single-request upload: record the image and publish it at once; the caller commits."""
     image = await reserve_image(uow, meta)
     await activate(uow, blobs, image, staged, signed)
-    await uow.commit()
     return image
 
 

@@ -34,7 +34,7 @@ def check_public_key(public_key: str) -> str:
 
 
 async def add_key(uow: UnitOfWork, publisher: str, public_key: str) -> PublisherKey:
-    """Trust a key (again, if it was revoked) and announce it."""
+    """Trust a key (again, if it was revoked) and announce it; the caller commits."""
     public_key = check_public_key(public_key)
     kid = key_id_of(public_key)
     key = await uow.session.get(PublisherKey, kid, with_for_update=True)
@@ -49,7 +49,6 @@ async def add_key(uow: UnitOfWork, publisher: str, public_key: str) -> Publisher
         key.publisher, key.revoked_at = publisher, None
     await uow.session.flush()
     uow.emit(PublisherKeyAdded(key_id=kid, public_key=public_key, publisher=publisher))
-    await uow.commit()
     log.info("key.added", key_id=kid, publisher=publisher)
     return key
 

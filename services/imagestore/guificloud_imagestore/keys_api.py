@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from guificloud.http import AdminDep, UowDep
+from guificloud.idempotency import IdempotencyDep
 from guificloud_imagestore import keys
 from guificloud_imagestore.models import PublisherKey
 from guificloud_imagestore.schemas import KeyIn, KeyOut
@@ -23,9 +24,13 @@ def key_out(key: PublisherKey) -> KeyOut:
 
 
 @router.post("/keys", status_code=201, response_model=KeyOut, dependencies=[AdminDep])
-async def add_key(body: KeyIn, uow: UowDep) -> KeyOut:
+async def add_key(body: KeyIn, uow: UowDep, once: IdempotencyDep) -> Response:
     """Trust an ed25519 publisher key; its id is the first 16 hex digits of its sha256."""
-    return key_out(await keys.add_key(uow, body.publisher, body.public_key))
+
+    async def make() -> KeyOut:
+        return key_out(await keys.add_key(uow, body.publisher, body.public_key))
+
+    return await once.run(uow, make, status_code=201)
 
 
 @router.get("/keys", response_model=list[KeyOut])

@@ -81,7 +81,7 @@ def view(session: UploadSession, image: Image) -> SessionView:
 
 
 async def create_session(uow: UnitOfWork, upload: UploadIn, *, ttl_s: float) -> SessionView:
-    """Reserve the image (``uploading``) and open a session at offset 0; commits."""
+    """Reserve the image (``uploading``) and open a session at offset 0; the caller commits."""
     meta = ImageMeta(**upload.model_dump(include=set(ImageMeta.model_fields)))
     image = await reserve_image(uow, meta)
     now = datetime.now(UTC)
@@ -98,7 +98,6 @@ async def create_session(uow: UnitOfWork, upload: UploadIn, *, ttl_s: float) -> 
     )
     uow.session.add(session)
     await uow.session.flush()
-    await uow.commit()
     return view(session, image)
 
 

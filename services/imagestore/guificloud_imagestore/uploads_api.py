@@ -21,6 +21,7 @@ from fastapi import APIRouter, Header, Request, Response
 from guificloud.errors import InvalidInput
 from guificloud.failpoints import failpoint
 from guificloud.http import RuntimeDep, UowDep
+from guificloud.idempotency import IdempotencyDep, as_response
 from guificloud.logging import get_logger
 from guificloud.runtime import Runtime
 from guificloud_imagestore import commands, uploads
@@ -54,24 +55,29 @@ def offset_headers(session: SessionView) -> dict[str, str]:
 
 @router.post("/uploads", status_code=201, response_model=UploadOut)
 async def create_upload(
-    upload: UploadIn, response: Response, uow: UowDep, settings: SettingsDep
-) -> UploadOut:
+    upload: UploadIn, uow: UowDep, settings: SettingsDep, once: IdempotencyDep
+) -> Response:
     """Start an upload: reserves the version (``uploading``) and checks what it can of the
     signature before any byte is sent."""
     if upload.size > settings.max_image_bytes:
         raise TooLarge(f"image larger than {settings.max_image_bytes} bytes", field="size")
-    await check_signature(
-        uow,
-        upload,
-        digest=upload.digest,
-        signature=upload.signature,
-        key_id=upload.key_id,
-        required=settings.require_signature,
-    )
-    session = await uploads.create_session(uow, upload, ttl_s=settings.upload_session_ttl_s)
-    log.info("upload.started", upload_id=str(session.id), name=upload.name, size=upload.size)
-    response.headers.update({**offset_headers(session), "Location": session.out().url})
-    return session.out()
+
+    async def make() -> Response:
+        await check_signature(
+            uow,
+            upload,
+            digest=upload.digest,
+            signature=upload.signature,
+            key_id=upload.key_id,
+            required=settings.require_signature,
+        )
+        session = await uploads.create_session(uow, upload, ttl_s=settings.upload_session_ttl_s)
+        log.info("upload.started", upload_id=str(session.id), name=upload.name, size=upload.size)
+        response = as_response(session.out(), 201)
+        response.headers.update({**offset_headers(session), "Location": session.out().url})
+        return response
+
+    return await once.run(uow, make)
 
 
 @router.get("/uploads", response_model=list[UploadOut])
@@ -159,13 +165,17 @@ async def complete_upload(
     blobs: BlobsDep,
     states: StatesDep,
     settings: SettingsDep,
-) -> ImageOut:
+    once: IdempotencyDep,
+) -> Response:
     """Check digest and signature, file the blob and publish the image.
 
     A digest or signature that does not verify ends the session (its bytes are wrong for
-    it): 422 naming the field, and the version is free again."""
+    it): 422 naming the field, and the version is free again. With an ``Idempotency-Key``,
+    a retry after the session is gone answers the published image again."""
     ttl_s = settings.upload_session_ttl_s
     async with runtime.uow() as uow:
+        if (replayed := await once.replay(uow)) is not None:
+            return replayed
         session = await uploads.claim(
             uow, upload_id, offset=None, lease_s=settings.upload_lease_s, ttl_s=ttl_s
         )
@@ -185,18 +195,23 @@ async def complete_upload(
                     field="digest",
                 )
             async with runtime.uow() as uow:
-                signed = await check_signature(
-                    uow,
-                    session.meta,
-                    digest=digest,
-                    signature=session.signature,
-                    key_id=session.key_id,
-                    required=settings.require_signature,
-                )
-                image = await uploads.finish(uow, upload_id)
-                staged = Staged(digest=digest, size=session.size, path=path)
-                await commands.activate(uow, blobs, image, staged, signed)
-                await uow.commit()
+
+                async def make() -> Response:
+                    signed = await check_signature(
+                        uow,
+                        session.meta,
+                        digest=digest,
+                        signature=session.signature,
+                        key_id=session.key_id,
+                        required=settings.require_signature,
+                    )
+                    image = await uploads.finish(uow, upload_id)
+                    staged = Staged(digest=digest, size=session.size, path=path)
+                    await commands.activate(uow, blobs, image, staged, signed)
+                    log.info("upload.completed", upload_id=str(upload_id), image_id=str(image.id))
+                    return as_response(image_out(image, request), 201)
+
+                response = await once.run(uow, make)
         except (InvalidInput, BytesLost) as exc:
             await discard(runtime, blobs, states, upload_id)
             log.warning("upload.refused", upload_id=str(upload_id), reason=exc.message)
@@ -206,8 +221,7 @@ async def complete_upload(
         raise
     path.unlink(missing_ok=True)
     states.drop(upload_id)
-    log.info("upload.completed", upload_id=str(upload_id), image_id=str(image.id))
-    return image_out(image, request)
+    return response
 
 
 @router.delete("/uploads/{upload_id}", status_code=204, response_class=Response)

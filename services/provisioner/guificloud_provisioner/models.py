@@ -21,15 +21,20 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from guificloud.db.idempotency import define_idempotency_table
 from guificloud.db.messaging import define_messaging_tables
 
 SCHEMA = "provisioner"
 metadata = MetaData(schema=SCHEMA)
 messaging = define_messaging_tables(metadata)
+idempotency = define_idempotency_table(metadata)
 
 
 class Base(DeclarativeBase):
     metadata = metadata
+    # Server-made values come back with the INSERT or UPDATE (RETURNING): nothing read after
+    # a commit goes back to the database, so a database gone by then cannot fail a response.
+    __mapper_args__ = {"eager_defaults": True}
 
 
 class Box(Base):

@@ -30,15 +30,20 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from guificloud.db.idempotency import define_idempotency_table
 from guificloud.db.messaging import define_messaging_tables
 
 SCHEMA = "registry"
 metadata = MetaData(schema=SCHEMA)
 messaging = define_messaging_tables(metadata)
+idempotency = define_idempotency_table(metadata)
 
 
 class Base(DeclarativeBase):
     metadata = metadata
+    # Server-made values come back with the INSERT or UPDATE (RETURNING): nothing read after
+    # a commit goes back to the database, so a database gone by then cannot fail a response.
+    __mapper_args__ = {"eager_defaults": True}
 
 
 def _trigram(table: str, column: str) -> Index:

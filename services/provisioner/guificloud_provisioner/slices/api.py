@@ -17,12 +17,14 @@ from typing import Annotated, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel
 from sqlalchemy import select, tuple_
 
 from guificloud.boxes import SetState
 from guificloud.db.uow import UnitOfWork
 from guificloud.errors import InvalidInput
 from guificloud.http import RuntimeDep, UowDep
+from guificloud.idempotency import Idempotency, IdempotencyDep
 from guificloud.runtime import Runtime
 from guificloud_provisioner.settings import ProvisionerSettings
 from guificloud_provisioner.slice_models import Slice, Sliver
@@ -53,12 +55,37 @@ def _settings(runtime: Runtime) -> ProvisionerSettings:
 
 async def _transaction(runtime: Runtime, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
     """Run ``work`` and commit; again (a few times) when it lost a deadlock."""
+
+    async def commit(uow: UnitOfWork) -> T:
+        result = await work(uow)
+        await uow.commit()
+        return result
+
+    return await _retried(runtime, commit)
+
+
+async def _once(
+    runtime: Runtime,
+    once: Idempotency,
+    work: Callable[[UnitOfWork], Awaitable[BaseModel]],
+    *,
+    status_code: int = 200,
+) -> Response:
+    """As :func:`_transaction`, for a request that may carry an ``Idempotency-Key``: the
+    response is built before the commit and stored with it."""
+
+    async def run(uow: UnitOfWork) -> Response:
+        return await once.run(uow, lambda: work(uow), status_code=status_code)
+
+    return await _retried(runtime, run)
+
+
+async def _retried(runtime: Runtime, attempt_in: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+    """Run ``attempt_in`` in a transaction of its own; again when it lost a deadlock."""
     for attempt in range(ATTEMPTS):
         try:
             async with runtime.uow() as uow:
-                result = await work(uow)
-                await uow.commit()
-                return result
+                return await attempt_in(uow)
         except Exception as exc:
             if attempt == ATTEMPTS - 1 or not is_retryable(exc):
                 raise
@@ -81,13 +108,13 @@ def _after(cursor: str) -> tuple[datetime, UUID]:
 
 
 @router.post("/slices", status_code=201, response_model=SliceOut, tags=["slices"])
-async def post_slice(data: SliceIn, runtime: RuntimeDep) -> SliceOut:
+async def post_slice(data: SliceIn, runtime: RuntimeDep, once: IdempotencyDep) -> Response:
     """Create a slice and place its slivers (409 naming ``placement`` when they don't fit)."""
 
     async def work(uow: UnitOfWork) -> SliceOut:
         return await views.one_slice(uow, await create_slice(uow, _settings(runtime), data))
 
-    return await _transaction(runtime, work)
+    return await _once(runtime, once, work, status_code=201)
 
 
 @router.get("/slices", response_model=list[SliceOut], tags=["slices"])
@@ -160,23 +187,23 @@ async def delete_slice(slice_id: UUID, runtime: RuntimeDep) -> Response:
 
 
 @router.post("/slices/{slice_id}/renew", response_model=SliceOut, tags=["slices"])
-async def renew_slice(slice_id: UUID, runtime: RuntimeDep) -> SliceOut:
+async def renew_slice(slice_id: UUID, runtime: RuntimeDep, once: IdempotencyDep) -> Response:
     async def work(uow: UnitOfWork) -> SliceOut:
         slice_ = await commands.renew_slice(uow, _settings(runtime), slice_id)
         return await views.one_slice(uow, slice_)
 
-    return await _transaction(runtime, work)
+    return await _once(runtime, once, work)
 
 
 @router.post("/slices/{slice_id}/reset", response_model=SliceOut, tags=["slices"])
-async def reset_slice(slice_id: UUID, runtime: RuntimeDep) -> SliceOut:
-    """A new instance: every sliver is made again from scratch."""
+async def reset_slice(slice_id: UUID, runtime: RuntimeDep, once: IdempotencyDep) -> Response:
+    """A new instance: every sliver is made again from scratch (once per ``Idempotency-Key``)."""
 
     async def work(uow: UnitOfWork) -> SliceOut:
         slice_ = await commands.reset_slice(uow, _settings(runtime), slice_id)
         return await views.one_slice(uow, slice_)
 
-    return await _transaction(runtime, work)
+    return await _once(runtime, once, work)
 
 
 @router.get("/slices/{slice_id}/slivers", response_model=list[SliverOut], tags=["slivers"])
@@ -191,14 +218,16 @@ async def list_slivers(slice_id: UUID, uow: UowDep) -> list[SliverOut]:
 @router.post(
     "/slices/{slice_id}/slivers", status_code=201, response_model=SliverOut, tags=["slivers"]
 )
-async def post_sliver(slice_id: UUID, data: SliverIn, runtime: RuntimeDep) -> SliverOut:
+async def post_sliver(
+    slice_id: UUID, data: SliverIn, runtime: RuntimeDep, once: IdempotencyDep
+) -> Response:
     """One more sliver, on the box named."""
 
     async def work(uow: UnitOfWork) -> SliverOut:
         sliver = await sliver_commands.add_sliver(uow, _settings(runtime), slice_id, data.box_id)
         return views.sliver_out(sliver, await sliver_commands.slice_of(uow, sliver))
 
-    return await _transaction(runtime, work)
+    return await _once(runtime, once, work, status_code=201)
 
 
 @router.get("/slivers/{sliver_id}", response_model=SliverDetail, tags=["slivers"])

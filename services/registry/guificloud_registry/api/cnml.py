@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.requests import ClientDisconnect
 
 from guificloud.errors import DomainError, InvalidInput
 from guificloud.http import RuntimeDep, UowDep
+from guificloud.idempotency import StreamedIdempotencyDep
 from guificloud.logging import get_logger
 from guificloud_registry import commands
 from guificloud_registry.cnml import export
@@ -42,8 +45,9 @@ class UnsupportedMedia(DomainError):
 async def import_cnml(
     request: Request,
     runtime: RuntimeDep,
+    once: StreamedIdempotencyDep,
     dry_run: Annotated[bool, Query(description="Report what would change; change nothing")] = False,
-) -> dict[str, Any]:
+) -> Response:
     """Import a CNML export of guifi.net (level ``zones``, ``nodes`` or ``detail``), sent as
     the raw body. The body is parsed as it streams in and is size-limited; the import is one
     transaction, so a malformed file (422 with its line and reason) changes nothing. Importing
@@ -59,24 +63,29 @@ async def import_cnml(
         raise TooLarge(f"CNML larger than {settings.cnml_max_bytes} bytes", field="body")
     parser = CnmlParser()
     received = 0
+    body = hashlib.sha256()
     try:
         async for chunk in request.stream():
             received += len(chunk)
             if received > settings.cnml_max_bytes:
                 raise TooLarge(f"CNML larger than {settings.cnml_max_bytes} bytes", field="body")
             parser.feed(chunk)
+            body.update(chunk)
     except ClientDisconnect as exc:
         raise InvalidInput("the upload was interrupted", field="body") from exc
     document = parser.close()
     async with runtime.uow() as uow:
-        result = await import_document(uow, document)
-        if dry_run:
-            await uow.rollback()
-            result.events = 0
-        else:
-            await uow.commit()
+
+        async def make() -> Response:
+            result = await import_document(uow, document)
+            if dry_run:
+                await uow.rollback()
+                result.events = 0
+            return JSONResponse(jsonable_encoder({**result.as_dict(), "dry_run": dry_run}))
+
+        response = await make() if dry_run else await once.covering(body.hexdigest()).run(uow, make)
     log.info("cnml.received", bytes=received, level=document.level, dry_run=dry_run)
-    return {**result.as_dict(), "dry_run": dry_run}
+    return response
 
 
 @router.get(

@@ -11,6 +11,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import select
 
 from guificloud.http import UowDep
+from guificloud.idempotency import IdempotencyDep
 from guificloud_registry import commands
 from guificloud_registry.api.listing import (
     Cursor,
@@ -41,9 +42,14 @@ IfMatch = Annotated[str | None, Header(description="ETag the change was based on
 
 
 @router.post("/nodes/{node_id}/devices", status_code=201, response_model=DeviceOut)
-async def add_device(node_id: UUID, data: DeviceIn, uow: UowDep) -> Response:
+async def add_device(node_id: UUID, data: DeviceIn, uow: UowDep, once: IdempotencyDep) -> Response:
     """Step 3: a device on the node; a cloud type (with its hardware) starts onboarding."""
-    return item_response(await commands.add_device(uow, node_id, data), DeviceOut, status_code=201)
+
+    async def make() -> Response:
+        device = await commands.add_device(uow, node_id, data)
+        return item_response(device, DeviceOut, status_code=201)
+
+    return await once.run(uow, make)
 
 
 @router.get("/nodes/{node_id}/devices", response_model=list[DeviceOut])

@@ -11,6 +11,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import select
 
 from guificloud.http import UowDep
+from guificloud.idempotency import IdempotencyDep
 from guificloud_registry import commands
 from guificloud_registry.api.listing import (
     BBoxParam,
@@ -63,9 +64,13 @@ async def _page(uow: UowDep, f: Filters, limit: int, cursor: str | None) -> Page
 
 
 @router.post("/nodes", status_code=201, response_model=NodeOut)
-async def create_node(data: NodeIn, uow: UowDep) -> Response:
+async def create_node(data: NodeIn, uow: UowDep, once: IdempotencyDep) -> Response:
     """Step 1 (and 2): a node with its information and its place on the map."""
-    return item_response(await commands.create_node(uow, data), NodeOut, status_code=201)
+
+    async def make() -> Response:
+        return item_response(await commands.create_node(uow, data), NodeOut, status_code=201)
+
+    return await once.run(uow, make)
 
 
 @router.get("/nodes", response_model=list[NodeOut])

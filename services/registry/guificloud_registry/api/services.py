@@ -10,6 +10,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import select
 
 from guificloud.http import UowDep
+from guificloud.idempotency import IdempotencyDep
 from guificloud_registry import commands
 from guificloud_registry.api.listing import (
     Cursor,
@@ -33,9 +34,14 @@ IfMatch = Annotated[str | None, Header(description="ETag the change was based on
 
 
 @router.post("/devices/{device_id}/services", status_code=201, response_model=ServiceOut)
-async def add_service(device_id: UUID, data: ServiceIn, uow: UowDep) -> Response:
-    service = await commands.add_service(uow, device_id, data)
-    return item_response(service, ServiceOut, status_code=201)
+async def add_service(
+    device_id: UUID, data: ServiceIn, uow: UowDep, once: IdempotencyDep
+) -> Response:
+    async def make() -> Response:
+        service = await commands.add_service(uow, device_id, data)
+        return item_response(service, ServiceOut, status_code=201)
+
+    return await once.run(uow, make)
 
 
 @router.get("/services", response_model=list[ServiceOut])

@@ -10,6 +10,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import select
 
 from guificloud.http import UowDep
+from guificloud.idempotency import IdempotencyDep
 from guificloud_registry import commands
 from guificloud_registry.api.listing import (
     Cursor,
@@ -30,8 +31,11 @@ IfMatch = Annotated[str | None, Header(description="ETag the change was based on
 
 
 @router.post("/zones", status_code=201, response_model=ZoneOut)
-async def create_zone(data: ZoneIn, uow: UowDep) -> Response:
-    return item_response(await commands.create_zone(uow, data), ZoneOut, status_code=201)
+async def create_zone(data: ZoneIn, uow: UowDep, once: IdempotencyDep) -> Response:
+    async def make() -> Response:
+        return item_response(await commands.create_zone(uow, data), ZoneOut, status_code=201)
+
+    return await once.run(uow, make)
 
 
 @router.get("/zones", response_model=list[ZoneOut])

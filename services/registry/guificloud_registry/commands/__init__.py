@@ -1,7 +1,8 @@
 """What a member does in the registry, as functions of a unit of work.
 
 Each command checks, changes, emits the event with the changed fields and commits; the API
-and the CLI are thin layers over these.
+and the CLI are thin layers over these. A command that creates leaves the commit to its
+caller, which stores the response in the same transaction (``Idempotency-Key``).
 """
 
 from guificloud_registry.commands.devices import (

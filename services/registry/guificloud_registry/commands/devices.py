@@ -53,8 +53,6 @@ async def add_device(uow: UnitOfWork, node_id: UUID, data: DeviceIn) -> Device:
             fields=extra,
         )
     )
-    await uow.commit()
-    await uow.session.refresh(device)
     return device
 
 
@@ -80,7 +78,6 @@ async def update_device(
         touch(device)
         uow.emit(DeviceUpdated(device_id=device.id, node_id=device.node_id, changes=changes))
     await uow.commit()
-    await uow.session.refresh(device)
     return device
 
 

@@ -47,8 +47,6 @@ async def create_node(uow: UnitOfWork, data: NodeIn) -> Node:
             fields={k: v for k, v in values.items() if k not in REQUIRED and v is not None},
         )
     )
-    await uow.commit()
-    await uow.session.refresh(node)
     return node
 
 
@@ -71,7 +69,6 @@ async def move_node(
         )
     )
     await uow.commit()
-    await uow.session.refresh(node)
     return node
 
 
@@ -94,7 +91,6 @@ async def update_node(
         touch(node)
         uow.emit(NodeUpdated(node_id=node.id, changes=changes))
     await uow.commit()
-    await uow.session.refresh(node)
     return node
 
 

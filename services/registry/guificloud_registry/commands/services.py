@@ -31,8 +31,6 @@ async def add_service(uow: UnitOfWork, device_id: UUID, data: ServiceIn) -> Serv
             fields={k: v for k, v in values.items() if k not in {"type", "name"} and v is not None},
         )
     )
-    await uow.commit()
-    await uow.session.refresh(service)
     return service
 
 
@@ -50,7 +48,6 @@ async def update_service(
         touch(service)
         uow.emit(ServiceUpdated(service_id=service.id, changes=changes))
     await uow.commit()
-    await uow.session.refresh(service)
     return service
 
 

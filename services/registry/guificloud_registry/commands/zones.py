@@ -64,8 +64,6 @@ async def create_zone(uow: UnitOfWork, data: ZoneIn) -> Zone:
             fields={k: v for k, v in fields.items() if k != "name"},
         )
     )
-    await uow.commit()
-    await uow.session.refresh(zone)
     return zone
 
 
@@ -85,7 +83,6 @@ async def update_zone(
         touch(zone)
         uow.emit(ZoneUpdated(zone_id=zone.id, changes=changes))
     await uow.commit()
-    await uow.session.refresh(zone)
     return zone
 
 
