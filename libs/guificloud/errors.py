@@ -24,6 +24,23 @@ class InvalidInput(DomainError):
     status_code = 422
 
 
+class InvalidQuery(InvalidInput):
+    """A query parameter that parsed but makes no sense (a bbox, a cursor, an unknown zone):
+    422 located in the query, not the body."""
+
+
+class TooLarge(DomainError):
+    """A body over the size the service takes."""
+
+    status_code = 413
+
+
+class UnsupportedMedia(DomainError):
+    """A body sent in a form the endpoint does not take (multipart where raw bytes go)."""
+
+    status_code = 415
+
+
 class Conflict(DomainError):
     status_code = 409
 

@@ -13,6 +13,7 @@ from structlog.contextvars import bind_contextvars, unbind_contextvars
 
 from guificloud.db.uow import UnitOfWork
 from guificloud.errors import DomainError, Unauthorized
+from guificloud.head import HeadAsGet
 from guificloud.runtime import Runtime
 
 CORRELATION_HEADER = "X-Correlation-Id"
@@ -58,6 +59,7 @@ def create_base_app(runtime: Runtime, *, title: str, description: str) -> FastAP
     app.state.runtime = runtime
 
     app.add_middleware(CorrelationMiddleware)
+    app.add_middleware(HeadAsGet)
 
     @app.exception_handler(DomainError)
     async def domain_error(_request: Request, exc: DomainError) -> JSONResponse:

@@ -112,3 +112,33 @@ def test_health_and_openapi(registry: httpx.Client) -> None:
     ready = registry.get("/readyz").json()
     assert ready["checks"] == {"database": True, "migrations": True, "nats": True}
     assert "/api/v1/nodes" in registry.get("/api/v1/openapi.json").json()["paths"]
+
+
+def test_head_on_every_get_route(registry: httpx.Client) -> None:
+    """Every ``GET`` route of the OpenAPI document answers ``HEAD`` with its status and
+    headers (paging headers included) and no body."""
+    zone = _zone(registry)
+    node = registry.post(
+        "/api/v1/nodes", json={"name": "n", "zone_id": zone, "latitude": 41.9, "longitude": 2.2}
+    ).json()["id"]
+    registry.post(
+        "/api/v1/nodes", json={"name": "m", "zone_id": zone, "latitude": 42, "longitude": 2}
+    )
+    device = registry.post(
+        f"/api/v1/nodes/{node}/devices", json={"name": "d", "type": "server"}
+    ).json()["id"]
+    service = registry.post(
+        f"/api/v1/devices/{device}/services", json={"type": "DNS", "name": "dns"}
+    ).json()["id"]
+    ids = {"zone_id": zone, "node_id": node, "device_id": device, "service_id": service}
+    paths = registry.get("/api/v1/openapi.json").json()["paths"]
+    gets = [p for p, methods in paths.items() if "get" in methods]
+    assert len(gets) >= 15
+    for path in gets:
+        url = path.format(**ids)
+        got, head = registry.get(url, params={"limit": 1}), registry.head(url, params={"limit": 1})
+        assert got.status_code == head.status_code == 200, (url, got.status_code, head.status_code)
+        assert head.content == b""
+        for name in ("content-type", "etag", "link", "x-next-cursor"):
+            assert head.headers.get(name) == got.headers.get(name), (url, name)
+    assert registry.head("/api/v1/nodes", params={"limit": 1}).headers["x-next-cursor"]

@@ -107,3 +107,26 @@ def test_bad_filters_are_named(registry: httpx.Client) -> None:
     assert "unknown zone" in _field(
         registry.get("/api/v1/nodes", params={"within": unknown}), "within"
     )
+
+
+def test_geojson_pages_name_their_next_cursor_like_json_lists(
+    registry: httpx.Client, andoain: Path
+) -> None:
+    assert post_cnml(registry, andoain.read_bytes()).status_code == 200
+    seen: list[int] = []
+    params: dict[str, object] = {"limit": 4}
+    while True:
+        geo = registry.get("/api/v1/nodes.geojson", params=params)
+        plain = registry.get("/api/v1/nodes", params=params)
+        assert geo.status_code == plain.status_code == 200
+        seen += [f["properties"]["external_id"] for f in geo.json()["features"]]
+        cursor = geo.headers.get("X-Next-Cursor")
+        assert cursor == plain.headers.get("X-Next-Cursor")
+        link = geo.links.get("next", {}).get("url")
+        if cursor is None:
+            assert link is None
+            break
+        assert link is not None and f"cursor={cursor}" in link
+        params = {"limit": 4, "cursor": cursor}
+    assert seen == [n["external_id"] for n in everything(registry, "/api/v1/nodes", limit=1000)]
+    assert len(seen) == len(elements(andoain, "node"))

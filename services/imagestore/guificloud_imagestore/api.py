@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.requests import ClientDisconnect
 
 from guificloud.boxes import DIGEST_PATTERN
-from guificloud.errors import DomainError, InvalidInput
+from guificloud.errors import InvalidInput, UnsupportedMedia
 from guificloud.http import AdminDep, RuntimeDep, UowDep, create_base_app
 from guificloud.idempotency import StreamedIdempotencyDep, as_response
 from guificloud.logging import get_logger
@@ -51,10 +51,6 @@ UPLOAD_BODY = {
         "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
     }
 }
-
-
-class UnsupportedMedia(DomainError):
-    status_code = 415
 
 
 def refuse_multipart(request: Request) -> None:

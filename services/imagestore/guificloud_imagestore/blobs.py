@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID, uuid4
 
-from guificloud.errors import DomainError, InvalidInput
+from guificloud.errors import InvalidInput, TooLarge
 from guificloud.logging import get_logger
 from guificloud_imagestore.streaming import HashingWriter, fsync_dir, new_hash
 
@@ -28,10 +28,6 @@ DIGEST_RE = re.compile(r"^sha256:([0-9a-f]{64})$")
 HEX_RE = re.compile(r"^[0-9a-f]{64}$")
 PART = ".part"
 SESSION = ".session"
-
-
-class TooLarge(DomainError):
-    status_code = 413
 
 
 @dataclass(frozen=True)

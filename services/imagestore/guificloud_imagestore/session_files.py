@@ -21,9 +21,8 @@ from uuid import UUID
 
 from starlette.requests import ClientDisconnect
 
-from guificloud.errors import Conflict
+from guificloud.errors import Conflict, TooLarge
 from guificloud.logging import get_logger
-from guificloud_imagestore.blobs import TooLarge
 from guificloud_imagestore.streaming import HashingWriter, hash_file
 
 log = get_logger(__name__)

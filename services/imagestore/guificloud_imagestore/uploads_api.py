@@ -18,14 +18,14 @@ from uuid import UUID
 
 from fastapi import APIRouter, Header, Request, Response
 
-from guificloud.errors import InvalidInput
+from guificloud.errors import InvalidInput, TooLarge
 from guificloud.failpoints import failpoint
 from guificloud.http import RuntimeDep, UowDep
 from guificloud.idempotency import IdempotencyDep, as_response
 from guificloud.logging import get_logger
 from guificloud.runtime import Runtime
 from guificloud_imagestore import commands, uploads
-from guificloud_imagestore.blobs import BlobStore, Staged, TooLarge
+from guificloud_imagestore.blobs import BlobStore, Staged
 from guificloud_imagestore.deps import BlobsDep, SettingsDep, StatesDep
 from guificloud_imagestore.schemas import Arch, ImageOut, UploadIn, UploadOut
 from guificloud_imagestore.session_files import BytesLost, HashStates, append, digest_of

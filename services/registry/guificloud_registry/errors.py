@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from guificloud.errors import DomainError, InvalidInput
-
-
-class InvalidQuery(InvalidInput):
-    """A query parameter that parsed but makes no sense (bbox, cursor, unknown zone): 422
-    located in the query, not the body."""
+from guificloud.errors import DomainError
 
 
 class PreconditionFailed(DomainError):

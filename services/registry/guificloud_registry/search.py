@@ -11,16 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, text, tuple_
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from guificloud_registry.errors import InvalidQuery
+from guificloud.errors import InvalidQuery
 from guificloud_registry.models import Device, Node, Service, Zone
-from guificloud_registry.pagination import decode_cursor, encode_cursor
 
 
 @dataclass(frozen=True)
@@ -63,12 +61,6 @@ class Filters:
     bbox: BBox | None = None
     q: str | None = None
     external_id: int | None = None
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[Any]
-    next_cursor: str | None
 
 
 def like_pattern(q: str) -> str:
@@ -180,44 +172,3 @@ async def zone_conditions(
     if f.external_id is not None:
         where.append(Zone.external_id == f.external_id)
     return where
-
-
-async def page(
-    session: AsyncSession,
-    stmt: Select[Any],
-    keys: tuple[Any, Any],
-    where: list[ColumnElement[bool]],
-    *,
-    limit: int,
-    cursor: str | None,
-) -> Page:
-    """One keyset page: rows after the cursor's key, and the cursor of the next page."""
-    if cursor is not None:
-        first, last_id = decode_cursor(cursor, 2)
-        try:
-            after = (_key_value(keys[0], first), UUID(str(last_id)))
-        except ValueError as exc:
-            raise InvalidQuery("not a cursor this API gave out", field="cursor") from exc
-        where = [*where, tuple_(*keys) > tuple_(*after)]
-    stmt = stmt.where(and_(True, *where)).order_by(*keys).limit(limit + 1)
-    rows = list((await session.scalars(stmt)).all())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = None
-    if more:
-        tail = rows[-1]
-        next_cursor = encode_cursor(
-            [_key_of(tail, keys[0]), str(getattr(tail, "id"))]  # noqa: B009
-        )
-    return Page(rows, next_cursor)
-
-
-def _key_of(row: Any, column: Any) -> Any:
-    value = getattr(row, column.key)
-    return value.isoformat() if isinstance(value, datetime) else value
-
-
-def _key_value(column: Any, raw: Any) -> Any:
-    if column.key in {"created_at", "updated_at"}:
-        return datetime.fromisoformat(str(raw))
-    return str(raw)

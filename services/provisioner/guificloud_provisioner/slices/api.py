@@ -8,23 +8,20 @@ page in a ``Link: <...>; rel="next"`` header (and ``X-Next-Cursor``), as in the 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import json
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Annotated, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
-from sqlalchemy import select, tuple_
+from sqlalchemy import ColumnElement, select
 
 from guificloud.boxes import SetState
 from guificloud.db.uow import UnitOfWork
-from guificloud.errors import InvalidInput
 from guificloud.http import RuntimeDep, UowDep
 from guificloud.idempotency import Idempotency, IdempotencyDep
+from guificloud.pagination import next_page_headers, page
 from guificloud.runtime import Runtime
 from guificloud_provisioner.settings import ProvisionerSettings
 from guificloud_provisioner.slice_models import Slice, Sliver
@@ -93,20 +90,6 @@ async def _retried(runtime: Runtime, attempt_in: Callable[[UnitOfWork], Awaitabl
     raise AssertionError("unreachable")
 
 
-def _cursor(created_at: datetime, slice_id: UUID) -> str:
-    raw = json.dumps([created_at.isoformat(), str(slice_id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _after(cursor: str) -> tuple[datetime, UUID]:
-    try:
-        raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode())
-        at, slice_id = json.loads(raw)
-        return datetime.fromisoformat(at), UUID(slice_id)
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as exc:
-        raise InvalidInput("not a cursor this API gave out", field="cursor") from exc
-
-
 @router.post("/slices", status_code=201, response_model=SliceOut, tags=["slices"])
 async def post_slice(data: SliceIn, runtime: RuntimeDep, once: IdempotencyDep) -> Response:
     """Create a slice and place its slivers (409 naming ``placement`` when they don't fit)."""
@@ -127,24 +110,18 @@ async def list_slices(
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> Response:
     """Slices not being deleted, oldest first."""
-    stmt = select(Slice).where(Slice.deleted_at.is_(None))
+    where: list[ColumnElement[bool]] = [Slice.deleted_at.is_(None)]
     if owner_group is not None:
-        stmt = stmt.where(Slice.owner_group == owner_group)
+        where.append(Slice.owner_group == owner_group)
     if set_state is not None:
-        stmt = stmt.where(Slice.set_state == set_state)
-    if cursor is not None:
-        stmt = stmt.where(tuple_(Slice.created_at, Slice.id) > tuple_(*_after(cursor)))
-    rows = list(
-        await uow.session.scalars(stmt.order_by(Slice.created_at, Slice.id).limit(limit + 1))
+        where.append(Slice.set_state == set_state)
+    keys = (Slice.created_at, Slice.id)
+    found = await page(uow.session, select(Slice), keys, where, limit=limit, cursor=cursor)
+    by_slice = await views.counts(uow, [s.id for s in found.items])
+    body = json.dumps(
+        [views.slice_out(s, by_slice[s.id]).model_dump(mode="json") for s in found.items]
     )
-    page, more = rows[:limit], len(rows) > limit
-    by_slice = await views.counts(uow, [s.id for s in page])
-    body = json.dumps([views.slice_out(s, by_slice[s.id]).model_dump(mode="json") for s in page])
-    headers = {}
-    if more:
-        next_cursor = _cursor(page[-1].created_at, page[-1].id)
-        headers["Link"] = f'<{request.url.include_query_params(cursor=next_cursor)}>; rel="next"'
-        headers["X-Next-Cursor"] = next_cursor
+    headers = next_page_headers(request.url, found.next_cursor)
     return Response(body, media_type="application/json", headers=headers)
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from guificloud.errors import InvalidQuery
 from guificloud.http import create_base_app
 from guificloud.runtime import Runtime
 from guificloud_registry.api import cnml, devices, nodes, services, zones
 from guificloud_registry.cnml.parse import CnmlError
-from guificloud_registry.errors import InvalidQuery
 
 
 def create_app(runtime: Runtime) -> FastAPI:

@@ -11,7 +11,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.requests import ClientDisconnect
 
-from guificloud.errors import DomainError, InvalidInput
+from guificloud.errors import InvalidInput, TooLarge, UnsupportedMedia
 from guificloud.http import RuntimeDep, UowDep
 from guificloud.idempotency import StreamedIdempotencyDep
 from guificloud.logging import get_logger
@@ -31,14 +31,6 @@ UPLOAD_BODY: dict[str, Any] = {
         "content": {"application/xml": {"schema": {"type": "string", "format": "binary"}}},
     }
 }
-
-
-class TooLarge(DomainError):
-    status_code = 413
-
-
-class UnsupportedMedia(DomainError):
-    status_code = 415
 
 
 @router.post("/cnml", openapi_extra=UPLOAD_BODY)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from guificloud.http import UowDep
 from guificloud.idempotency import IdempotencyDep
+from guificloud.pagination import page
 from guificloud_registry import commands
 from guificloud_registry.api.listing import (
     Cursor,
@@ -34,7 +35,7 @@ from guificloud_registry.schemas import (
     LinkOut,
     RadioOut,
 )
-from guificloud_registry.search import device_conditions, page
+from guificloud_registry.search import device_conditions
 
 router = APIRouter(prefix="/api/v1", tags=["devices"])
 DEVICES = TypeAdapter(list[DeviceOut])

@@ -1,5 +1,5 @@
-"""What list endpoints share: filters from the query string, pages as JSON arrays with a
-``Link: <...>; rel="next"`` header (so that callers of the plain arrays keep working)."""
+"""What list endpoints share: filters from the query string, pages as JSON arrays with the
+next page in headers (so that callers of the plain arrays keep working)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from fastapi import Query, Request, Response
 from pydantic import TypeAdapter
 
 from guificloud.events.registry import NodeStatus
+from guificloud.pagination import Page, next_page_headers
 from guificloud_registry.conditional import etag
-from guificloud_registry.pagination import LINK_HEADER, next_link
-from guificloud_registry.search import BBox, Filters, Page
+from guificloud_registry.search import BBox, Filters
 
 Limit = Annotated[int, Query(ge=1, le=1000, description="Items per page")]
 Cursor = Annotated[
@@ -62,10 +62,7 @@ def page_response(
 ) -> Response:
     """The page's items as a JSON array, serialized once (no second validation pass)."""
     body = adapter.dump_json(adapter.validate_python(page.items, from_attributes=True))
-    headers = {}
-    if page.next_cursor is not None:
-        headers[LINK_HEADER] = next_link(request.url, page.next_cursor)
-        headers["X-Next-Cursor"] = page.next_cursor
+    headers = next_page_headers(request.url, page.next_cursor)
     return Response(body, media_type=media_type, headers=headers)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from guificloud.http import UowDep
 from guificloud.idempotency import IdempotencyDep
+from guificloud.pagination import Page, next_page_headers, page
 from guificloud_registry import commands
 from guificloud_registry.api.listing import (
     BBoxParam,
@@ -27,9 +28,8 @@ from guificloud_registry.api.listing import (
 from guificloud_registry.conditional import not_modified
 from guificloud_registry.models import Node
 from guificloud_registry.network import links_of
-from guificloud_registry.pagination import LINK_HEADER, next_link
 from guificloud_registry.schemas import LinkOut, LocationIn, NodeIn, NodeOut, NodePatch
-from guificloud_registry.search import Filters, Page, node_conditions, page
+from guificloud_registry.search import Filters, node_conditions
 
 router = APIRouter(prefix="/api/v1", tags=["nodes"])
 NODES = TypeAdapter(list[NodeOut])
@@ -110,13 +110,10 @@ async def nodes_geojson(
     f = node_filters(within, zone_id, status, device_type, bbox, q, external_id)
     found = await _page(uow, f, limit, cursor)
     collection = {"type": "FeatureCollection", "features": [_feature(n) for n in found.items]}
-    headers = {}
-    if found.next_cursor is not None:
-        headers[LINK_HEADER] = next_link(request.url, found.next_cursor)
     return Response(
         json.dumps(collection, separators=(",", ":")),
         media_type="application/geo+json",
-        headers=headers,
+        headers=next_page_headers(request.url, found.next_cursor),
     )
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from guificloud.http import UowDep
 from guificloud.idempotency import IdempotencyDep
+from guificloud.pagination import page
 from guificloud_registry import commands
 from guificloud_registry.api.listing import (
     Cursor,
@@ -26,7 +27,7 @@ from guificloud_registry.conditional import not_modified
 from guificloud_registry.models import Service
 from guificloud_registry.schemas import ServiceIn, ServiceOut, ServicePatch
 from guificloud_registry.schemas.services import canonical_service_type
-from guificloud_registry.search import page, service_conditions
+from guificloud_registry.search import service_conditions
 
 router = APIRouter(prefix="/api/v1", tags=["services"])
 SERVICES = TypeAdapter(list[ServiceOut])

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from guificloud.http import UowDep
 from guificloud.idempotency import IdempotencyDep
+from guificloud.pagination import page
 from guificloud_registry import commands
 from guificloud_registry.api.listing import (
     Cursor,
@@ -23,7 +24,7 @@ from guificloud_registry.api.listing import (
 from guificloud_registry.conditional import not_modified
 from guificloud_registry.models import Zone
 from guificloud_registry.schemas import ZoneIn, ZoneOut, ZonePatch
-from guificloud_registry.search import page, zone_conditions
+from guificloud_registry.search import zone_conditions
 
 router = APIRouter(prefix="/api/v1", tags=["zones"])
 ZONES = TypeAdapter(list[ZoneOut])
