@@ -142,3 +142,45 @@ def test_head_on_every_get_route(registry: httpx.Client) -> None:
         for name in ("content-type", "etag", "link", "x-next-cursor"):
             assert head.headers.get(name) == got.headers.get(name), (url, name)
     assert registry.head("/api/v1/nodes", params={"limit": 1}).headers["x-next-cursor"]
+
+
+def test_names_are_stripped_and_never_blank_through_the_api_and_cnml(
+    registry: httpx.Client,
+) -> None:
+    """One rule for names whichever way they come: stripped; blank after stripping is 422."""
+    zone = registry.post("/api/v1/zones", json={"name": "  Osona \t"}).json()
+    assert zone["name"] == "Osona"
+    node = {"name": " Vic  ", "zone_id": zone["id"], "latitude": 41.9, "longitude": 2.2}
+    created = registry.post("/api/v1/nodes", json=node).json()
+    assert created["name"] == "Vic"
+    renamed = registry.patch(f"/api/v1/nodes/{created['id']}", json={"name": "Vic 2 "})
+    assert renamed.json()["name"] == "Vic 2"
+    devices = f"/api/v1/nodes/{created['id']}/devices"
+    device = registry.post(devices, json={"name": " router ", "type": "radio"}).json()
+    assert device["name"] == "router"
+    services = f"/api/v1/devices/{device['id']}/services"
+    assert registry.post(services, json={"type": "DNS", "name": "dns "}).json()["name"] == "dns"
+
+    for blank in ("", "   ", "\t\n"):
+        assert "blank" in _field_error(registry.post("/api/v1/zones", json={"name": blank}), "name")
+        assert "blank" in _field_error(
+            registry.post("/api/v1/nodes", json={**node, "name": blank}), "name"
+        )
+        _field_error(registry.patch(f"/api/v1/nodes/{created['id']}", json={"name": blank}), "name")
+        _field_error(registry.post(devices, json={"name": blank, "type": "radio"}), "name")
+        _field_error(registry.post(services, json={"type": "DNS", "name": blank}), "name")
+    _field_error(registry.post("/api/v1/zones", json={"name": "x" * 201}), "name")
+    assert registry.post("/api/v1/zones", json={"name": "x" * 200 + "  "}).status_code == 201
+
+    cnml = (
+        '<cnml><class network_description="zones"/><network>'
+        '<zone id="990001" title="  Lleida  " created="20160101 1000"/>'
+        "</network></cnml>"
+    )
+    headers = {"Content-Type": "application/xml"}
+    assert registry.post("/api/v1/cnml", content=cnml.encode(), headers=headers).status_code == 200
+    imported = registry.get("/api/v1/zones", params={"external_id": 990001}).json()
+    assert [z["name"] for z in imported] == ["Lleida"]
+    blank = cnml.replace("990001", "990002").replace("  Lleida  ", "   ")
+    refused = registry.post("/api/v1/cnml", content=blank.encode(), headers=headers)
+    assert refused.status_code == 422 and "no title" in refused.json()["detail"][0]["msg"]

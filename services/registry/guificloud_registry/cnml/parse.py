@@ -33,6 +33,7 @@ from guificloud_registry.cnml.records import (
     key_of,
 )
 from guificloud_registry.cnml.values import ValueProblem
+from guificloud_registry.schemas.common import clean_name
 
 Attrs = dict[str, str]
 
@@ -388,9 +389,13 @@ class CnmlParser:
 
 
 def _title(attrs: Attrs, what: str, max_length: int) -> str:
-    title = v.text_or_none(attrs.get("title"), f"{what} title", max_length)
-    if title is None:
-        raise ValueProblem(f"{what} {attrs.get('id') or attrs.get('uuid')} has no title")
+    """A record's name, by the same rule as the API's (:func:`clean_name`)."""
+    try:
+        title = clean_name(attrs.get("title") or "")
+    except ValueError:
+        raise ValueProblem(f"{what} {attrs.get('id') or attrs.get('uuid')} has no title") from None
+    if len(title) > max_length:
+        raise ValueProblem(f"{what} title is longer than {max_length} characters")
     return title
 
 
