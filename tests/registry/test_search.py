@@ -3,6 +3,7 @@ and keyset pages with a ``next`` link, checked against what the real export hold
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import httpx
@@ -130,3 +131,51 @@ def test_geojson_pages_name_their_next_cursor_like_json_lists(
         params = {"limit": 4, "cursor": cursor}
     assert seen == [n["external_id"] for n in everything(registry, "/api/v1/nodes", limit=1000)]
     assert len(seen) == len(elements(andoain, "node"))
+
+
+def _plain(text: str) -> str:
+    """Lower case without accents, as a reader would type it."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def test_text_search_ignores_accents_and_case(registry: httpx.Client, world: Path) -> None:
+    assert post_cnml(registry, world.read_bytes()).status_code == 200
+    titles = {int(z.get("id")): z.get("title") for z in elements(world, "zone")}
+    # "Málaga provincia", "Vélez-Málaga", "Lleida", "Almogía"
+    for typed, known in (
+        ("Malaga", 21629),
+        ("MÁLAGA", 37553),
+        ("lleida", 14671),
+        ("almogia", 37549),
+    ):
+        found = {z["external_id"] for z in everything(registry, "/api/v1/zones", q=typed)}
+        expected = {i for i, title in titles.items() if _plain(typed) in _plain(title)}
+        assert known in found and found == expected, typed
+    assert "Vélez-Málaga" in titles.values()
+
+    zone = zone_by_guifi_id(registry, 21629)["id"]
+    node = registry.post(
+        "/api/v1/nodes",
+        json={
+            "name": "Cañada Núñez",
+            "nick": "Çà",
+            "zone_id": zone,
+            "latitude": 36.7,
+            "longitude": -4.4,
+        },
+    ).json()
+    device = registry.post(
+        f"/api/v1/nodes/{node['id']}/devices", json={"name": "Pòrtic", "type": "server"}
+    ).json()
+    service = registry.post(
+        f"/api/v1/devices/{device['id']}/services", json={"type": "DNS", "name": "Ràdio Estèl"}
+    ).json()
+    for path, typed, wanted in (
+        ("/api/v1/nodes", "canada nunez", node["id"]),
+        ("/api/v1/nodes", "CA", node["id"]),
+        ("/api/v1/devices", "portic", device["id"]),
+        ("/api/v1/services", "radio estel", service["id"]),
+    ):
+        assert [r["id"] for r in everything(registry, path, q=typed)] == [wanted], (path, typed)
+    assert everything(registry, "/api/v1/nodes", q="cañada_") == []

@@ -9,6 +9,7 @@ collation) so that "every node in this zone's subtree" is one indexed prefix sca
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
@@ -25,6 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    literal_column,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -46,14 +48,22 @@ class Base(DeclarativeBase):
     __mapper_args__ = {"eager_defaults": True}
 
 
+def unaccented(value: Any) -> Any:
+    """``registry.unaccented(value)``: without accents ("Málaga" → "Malaga"), the form text
+    search compares (the migration defines it over the ``unaccent`` extension)."""
+    return func.registry.unaccented(value, type_=Text)
+
+
 def _trigram(table: str, column: str) -> Index:
-    """Text search (``ILIKE '%...%'``) through pg_trgm; the migration creates these only
-    where the extension can be installed, and the same query then scans instead."""
+    """Text search (``unaccented(column) ILIKE unaccented('%...%')``) through pg_trgm; the
+    migration creates these only where the extension can be installed, and the same query
+    then scans instead."""
+    label = f"{column}_unaccented"
     return Index(
         f"ix_registry_{table}_{column}_trgm",
-        column,
+        unaccented(literal_column(column)).label(label),
         postgresql_using="gin",
-        postgresql_ops={column: "gin_trgm_ops"},
+        postgresql_ops={label: "gin_trgm_ops"},
     )
 
 

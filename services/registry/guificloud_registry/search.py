@@ -2,7 +2,8 @@
 
 Every filter is an indexed predicate: a zone subtree is a prefix of the materialized path
 (``zones.path``, byte-wise collation), a bounding box a GiST search on
-``point(longitude, latitude)``, text an ``ILIKE`` served by pg_trgm, device type an
+``point(longitude, latitude)``, text an ``ILIKE`` that ignores accents too, served by
+pg_trgm on the unaccented names, device type an
 index-only semi-join. Pages are keyset pages over ``(created_at, id)`` (zones:
 ``(name, id)``), so a deep page costs what the first does.
 """
@@ -18,7 +19,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from guificloud.errors import InvalidQuery
-from guificloud_registry.models import Device, Node, Service, Zone
+from guificloud_registry.models import Device, Node, Service, Zone, unaccented
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,13 @@ def like_pattern(q: str) -> str:
     return f"%{escaped}%"
 
 
+def text_in(column: Any, q: str) -> ColumnElement[bool]:
+    """``q`` anywhere in ``column``, ignoring case and accents ("malaga" finds "Málaga"):
+    both sides unaccented, the same expression as the column's trigram index."""
+    matched: ColumnElement[bool] = unaccented(column).ilike(unaccented(like_pattern(q)))
+    return matched
+
+
 async def subtree_prefix(session: AsyncSession, zone_id: UUID) -> str:
     path = await session.scalar(select(Zone.path).where(Zone.id == zone_id))
     if path is None:
@@ -106,8 +114,7 @@ async def node_conditions(session: AsyncSession, f: Filters) -> list[ColumnEleme
     if f.bbox is not None:
         where.append(in_bbox(f.bbox))
     if f.q:
-        pattern = like_pattern(f.q)
-        where.append(or_(Node.name.ilike(pattern), Node.nick.ilike(pattern)))
+        where.append(or_(text_in(Node.name, f.q), text_in(Node.nick, f.q)))
     if f.external_id is not None:
         where.append(Node.external_id == f.external_id)
     return where
@@ -127,7 +134,7 @@ async def device_conditions(session: AsyncSession, f: Filters) -> list[ColumnEle
     if f.device_type:
         where.append(Device.type.in_(f.device_type))
     if f.q:
-        where.append(Device.name.ilike(like_pattern(f.q)))
+        where.append(text_in(Device.name, f.q))
     if f.external_id is not None:
         where.append(Device.external_id == f.external_id)
     return where
@@ -151,7 +158,7 @@ async def service_conditions(session: AsyncSession, f: Filters) -> list[ColumnEl
     if f.service_type:
         where.append(Service.type.in_(f.service_type))
     if f.q:
-        where.append(Service.name.ilike(like_pattern(f.q)))
+        where.append(text_in(Service.name, f.q))
     if f.external_id is not None:
         where.append(Service.external_id == f.external_id)
     return where
@@ -168,7 +175,7 @@ async def zone_conditions(
     if name is not None:
         where.append(Zone.name == name)
     if f.q:
-        where.append(Zone.name.ilike(like_pattern(f.q)))
+        where.append(text_in(Zone.name, f.q))
     if f.external_id is not None:
         where.append(Zone.external_id == f.external_id)
     return where
