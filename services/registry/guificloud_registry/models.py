@@ -94,6 +94,9 @@ class Zone(Base):
     name: Mapped[str] = mapped_column(String(200))
     nick: Mapped[str | None] = mapped_column(String(40))
     parent_id: Mapped[UUID | None] = mapped_column(ForeignKey("zones.id"), index=True)
+    parent_external_id: Mapped[int | None] = mapped_column(BigInteger)
+    """guifi.net's ``parent_id`` as a CNML import read it: the parent a zone exported
+    without its parent's zone has (so that an export says it again); a move clears it."""
     path: Mapped[str] = mapped_column(String(2000, collation="C"), index=True, unique=True)
     time_zone: Mapped[str | None] = mapped_column(String(32))
     min_lon: Mapped[float | None] = mapped_column(Float)
@@ -159,6 +162,7 @@ class Device(Base):
     main_ipv4: Mapped[str | None] = mapped_column(String(45))
     model: Mapped[str | None] = mapped_column(String(200))
     firmware: Mapped[str | None] = mapped_column(String(100))
+    snmp_index: Mapped[str | None] = mapped_column(String(32))
     graph_server: Mapped[int | None] = mapped_column(BigInteger)
     hardware: Mapped[dict[str, object] | None] = mapped_column(JSONB)
     description: Mapped[str | None] = mapped_column(Text)
@@ -185,6 +189,7 @@ class Radio(Base):
     antenna_azimuth: Mapped[int | None] = mapped_column(Integer)
     clients_accepted: Mapped[bool | None] = mapped_column(Boolean)
     snmp_name: Mapped[str | None] = mapped_column(String(64))
+    snmp_index: Mapped[str | None] = mapped_column(String(32))
     description: Mapped[str | None] = mapped_column(Text)
 
 

@@ -6,6 +6,10 @@ never knew, with no guifi.net ``id``, come back as themselves), and the fields g
 does not have: zone and node ``nick``, node ``owner``, a cloud device's hardware (``arch``,
 ``cores``, ``ram_mb``, ``disk_gb``), a service's ``host`` and ``port``. Other CNML readers
 ignore attributes they do not know.
+
+What an import read comes out again as it was read: ``updated`` only for a record changed
+after the minute it was created (guifi.net writes none for the others), and the top zone's
+``parent_id`` even when its parent zone is not in the registry.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from guificloud_registry.cnml.records import Level
-from guificloud_registry.cnml.values import format_date, format_number
+from guificloud_registry.cnml.values import format_date, format_number, same_minute
 from guificloud_registry.models import Address, Device, Interface, Link, Node, Radio, Service, Zone
 from guificloud_registry.search import path_within
 
@@ -97,8 +101,13 @@ class _Snapshot:
     counts: dict[str, int] = field(default_factory=dict)
 
 
+def _updated(record: Zone | Node | Device | Service) -> datetime | None:
+    """``updated``, for a record changed after the minute it was created."""
+    return None if same_minute(record.updated_at, record.created_at) else record.updated_at
+
+
 async def load(session: AsyncSession, root: Zone, level: Level) -> _Snapshot:
-    parent_ext = None
+    parent_ext = root.parent_external_id
     if root.parent_id is not None:
         parent_ext = await session.scalar(select(Zone.external_id).where(Zone.id == root.parent_id))
     snap = _Snapshot(root=root, root_parent_ext=parent_ext)
@@ -196,7 +205,7 @@ def _zone(snap: _Snapshot, zone: Zone, parent_ext: int | None, depth: int) -> It
         ("dns_servers", zone.dns_servers),
         ("graph_server", zone.graph_server),
         ("created", zone.created_at),
-        ("updated", zone.updated_at),
+        ("updated", _updated(zone)),
         ("box", box),
     ]
     nodes = [line for node in snap.nodes.get(zone.id, []) for line in _node(snap, node, depth + 1)]
@@ -226,7 +235,7 @@ def _node(snap: _Snapshot, node: Node, depth: int) -> list[str]:
         ("owner", node.owner),
         ("graph_server", node.graph_server),
         ("created", node.created_at),
-        ("updated", node.updated_at),
+        ("updated", _updated(node)),
     ]
     children = [
         line
@@ -247,9 +256,10 @@ def _device(snap: _Snapshot, node: Node, device: Device, depth: int) -> list[str
         ("mainipv4", device.main_ipv4),
         ("name", device.model),
         ("firmware", device.firmware),
+        ("snmp_index", device.snmp_index),
         ("graph_server", device.graph_server),
         ("created", device.created_at),
-        ("updated", device.updated_at),
+        ("updated", _updated(device)),
         *((k, hardware.get(k)) for k in ("arch", "cores", "ram_mb", "disk_gb")),
     ]
     children: list[str] = []
@@ -268,6 +278,7 @@ def _device(snap: _Snapshot, node: Node, device: Device, depth: int) -> list[str
                 ("antenna_azimuth", radio.antenna_azimuth),
                 ("clients_accepted", radio.clients_accepted),
                 ("snmp_name", radio.snmp_name),
+                ("snmp_index", radio.snmp_index),
             ],
             depth + 1,
             radio.description,
@@ -286,7 +297,7 @@ def _device(snap: _Snapshot, node: Node, device: Device, depth: int) -> list[str
                 ("host", service.host),
                 ("port", service.port),
                 ("created", service.created_at),
-                ("updated", service.updated_at),
+                ("updated", _updated(service)),
             ],
             depth + 1,
             service.description,

@@ -188,9 +188,13 @@ class CnmlParser:
         return ext, uuid
 
     def _dates(self, attrs: Attrs) -> dict[str, Any]:
+        """``updated`` is given once a record changed; one within the minute of ``created``
+        says no more than none (the registry then keeps ``updated_at`` = ``created_at``)."""
         created = v.parse_date(attrs["created"]) if attrs.get("created") else None
         updated = v.parse_date(attrs["updated"]) if attrs.get("updated") else None
-        return {"created_at": created, "updated_at": updated or created}
+        if v.same_minute(updated, created):
+            updated = None
+        return {"created_at": created, "updated_at": updated}
 
     def _zone(self, attrs: Attrs, line: int) -> ZoneRecord:
         parent = self._parent(line, "zone", "network", "zone")
@@ -216,6 +220,7 @@ class CnmlParser:
             "dns_servers": v.parse_servers(attrs.get("dns_servers")),
             "ntp_servers": v.parse_servers(attrs.get("ntp_servers")),
             "graph_server": v.parse_reference(attrs.get("graph_server")),
+            "parent_external_id": declared,
             **self._dates(attrs),
         }
         record = ZoneRecord(line, ext, uuid, fields, parent=enclosing, declared_parent_ext=declared)
@@ -263,6 +268,7 @@ class CnmlParser:
             "main_ipv4": v.text_or_none(attrs.get("mainipv4"), "device mainipv4", 45),
             "model": v.text_or_none(attrs.get("name"), "device name (model)", 200),
             "firmware": v.text_or_none(attrs.get("firmware"), "device firmware", 100),
+            "snmp_index": v.text_or_none(attrs.get("snmp_index"), "device snmp_index", 32),
             "graph_server": v.parse_reference(attrs.get("graph_server")),
             "hardware": _hardware(attrs),
             **self._dates(attrs),
@@ -292,6 +298,7 @@ class CnmlParser:
             "antenna_azimuth": _optional_int(attrs, "antenna_azimuth"),
             "clients_accepted": v.parse_flag(attrs.get("clients_accepted")),
             "snmp_name": v.text_or_none(attrs.get("snmp_name"), "radio snmp_name", 64),
+            "snmp_index": v.text_or_none(attrs.get("snmp_index"), "radio snmp_index", 32),
         }
         record = RadioRecord(line, device.key, ordinal, fields)
         self.doc.radios.append(record)

@@ -108,6 +108,7 @@ async def _move(uow: UnitOfWork, zone: Zone, parent_id: UUID | None) -> None:
         .execution_options(synchronize_session=False)
     )
     zone.parent_id = parent_id
+    zone.parent_external_id = None  # where guifi.net had it no longer says where it is
     zone.path = new
     log.info("zone.moved", zone_id=str(zone.id), parent_id=str(parent_id))
 

@@ -77,6 +77,7 @@ class DeviceOut(BaseModel):
     main_ipv4: str | None
     model: str | None
     firmware: str | None
+    snmp_index: str | None
     hardware: Hardware | None
     description: str | None
     created_at: datetime

@@ -21,6 +21,7 @@ class RadioOut(BaseModel):
     antenna_azimuth: int | None
     clients_accepted: bool | None
     snmp_name: str | None
+    snmp_index: str | None
 
 
 class AddressOut(BaseModel):
