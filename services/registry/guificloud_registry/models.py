@@ -95,8 +95,8 @@ class Zone(Base):
     nick: Mapped[str | None] = mapped_column(String(40))
     parent_id: Mapped[UUID | None] = mapped_column(ForeignKey("zones.id"), index=True)
     parent_external_id: Mapped[int | None] = mapped_column(BigInteger)
-    """guifi.net's ``parent_id`` as a CNML import read it: the parent a zone exported
-    without its parent's zone has (so that an export says it again); a move clears it."""
+    """guifi.net's ``parent_id`` of a zone imported without its parent zone (so that an
+    export says it again); none once the zone has a parent here, or was moved."""
     path: Mapped[str] = mapped_column(String(2000, collation="C"), index=True, unique=True)
     time_zone: Mapped[str | None] = mapped_column(String(32))
     min_lon: Mapped[float | None] = mapped_column(Float)

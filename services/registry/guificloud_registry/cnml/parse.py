@@ -220,7 +220,6 @@ class CnmlParser:
             "dns_servers": v.parse_servers(attrs.get("dns_servers")),
             "ntp_servers": v.parse_servers(attrs.get("ntp_servers")),
             "graph_server": v.parse_reference(attrs.get("graph_server")),
-            "parent_external_id": declared,
             **self._dates(attrs),
         }
         record = ZoneRecord(line, ext, uuid, fields, parent=enclosing, declared_parent_ext=declared)

@@ -60,7 +60,12 @@ async def import_zones(
             roots.append(zone_id)
         path = f"{parent_path}{zone_id.hex}/"
         paths[zone_id] = path
-        values = {**values_of(record), "parent_id": parent_id}
+        values = {
+            **values_of(record),
+            "parent_id": parent_id,
+            # guifi.net's parent of a zone left without one here, for the export to say
+            "parent_external_id": record.declared_parent_ext if parent_id is None else None,
+        }
         if row is None:
             plan.create(zone_id, values, record.ext)
             plan.inserts[-1]["path"] = path
