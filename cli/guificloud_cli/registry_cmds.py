@@ -1,4 +1,4 @@
-"""``guificloud zone|node|device|cnml …``: the registry's API as commands, with tables.
+"""``guificloud zone|node|device|cnml …``: the registry's API as commands.
 
 The seed's three steps: ``node add`` (the node's information and location), ``node move``
 (correct the location) and ``device add`` (a cloud device starts onboarding). Zones and
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -18,10 +18,10 @@ from typing import Any
 import httpx
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from guificloud.retries import RetryingTransport
 from guificloud.settings import DEFAULT_PORTS
+from guificloud_cli.output import Output, OutputOption, show
 
 DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_PORTS['registry']}"
 UUID_RE = re.compile(r"^[0-9a-fA-F-]{36}$")
@@ -37,7 +37,6 @@ RegistryUrl = typer.Option(
 Limit = typer.Option(50, "--limit", min=1, max=1000, help="Rows per page.")
 AllPages = typer.Option(False, "--all", help="Follow the next links to the last page.")
 
-out = Console(soft_wrap=False)
 err = Console(stderr=True)
 
 
@@ -112,15 +111,6 @@ def _resolve(client: httpx.Client, kind: str, ref: str) -> str:
     return str(found[0]["id"])
 
 
-def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Table:
-    table = Table(title=title, title_justify="left")
-    for column in columns:
-        table.add_column(column, overflow="fold", no_wrap=column == "id")  # ids are copied whole
-    for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
-    return table
-
-
 def _short(value: str | None) -> str:
     return value[:8] if value else ""
 
@@ -129,7 +119,7 @@ def _short(value: str | None) -> str:
 ZONE_COLUMNS = ("id", "name", "guifi id", "parent")
 
 
-def _zone_row(z: dict[str, Any]) -> list[Any]:
+def _zone_row(z: Mapping[str, Any]) -> list[Any]:
     return [z["id"], z["name"], z["external_id"], _short(z["parent_id"])]
 
 
@@ -150,7 +140,7 @@ def zone_add(
             zone = checked(
                 client.post("/api/v1/zones", json={k: v for k, v in payload.items() if v}), 201
             )
-        out.print(_table("zone created", ZONE_COLUMNS, [_zone_row(zone)]))
+        show([zone], ZONE_COLUMNS, _zone_row, title="zone created")
 
     run(body)
 
@@ -162,6 +152,7 @@ def zone_list(
     q: str | None = typer.Option(None, "--q", help="Text in the name."),
     limit: int = typer.Option(100, "--limit", min=1, max=5000),
     every: bool = AllPages,
+    output: Output | None = OutputOption,
     url: str = RegistryUrl,
 ) -> None:
     """List zones by name."""
@@ -174,8 +165,8 @@ def zone_list(
                 "q": q,
                 "limit": limit,
             }
-            rows = [_zone_row(z) for z in _pages(client, "/api/v1/zones", params, every)]
-        out.print(_table(f"zones ({len(rows)})", ZONE_COLUMNS, rows))
+            zones = list(_pages(client, "/api/v1/zones", params, every))
+        show(zones, ZONE_COLUMNS, _zone_row, title=f"zones ({len(zones)})", output=output)
 
     run(body)
 
@@ -184,7 +175,7 @@ def zone_list(
 NODE_COLUMNS = ("id", "name", "status", "latitude", "longitude", "zone", "guifi id")
 
 
-def _node_row(n: dict[str, Any]) -> list[Any]:
+def _node_row(n: Mapping[str, Any]) -> list[Any]:
     return [
         n["id"],
         n["name"],
@@ -230,7 +221,7 @@ def node_add(
                 ),
                 201,
             )
-        out.print(_table("node created", NODE_COLUMNS, [_node_row(node)]))
+        show([node], NODE_COLUMNS, _node_row, title="node created")
 
     run(body)
 
@@ -252,7 +243,7 @@ def node_move(
                     f"/api/v1/nodes/{node_id}/location", json={"latitude": lat, "longitude": lon}
                 )
             )
-        out.print(_table("node moved", NODE_COLUMNS, [_node_row(moved)]))
+        show([moved], NODE_COLUMNS, _node_row, title="node moved")
 
     run(body)
 
@@ -281,20 +272,26 @@ def node_set(
             }
             changes = {k: v for k, v in payload.items() if v is not None}
             updated = checked(client.patch(f"/api/v1/nodes/{node_id}", json=changes))
-        out.print(_table("node updated", NODE_COLUMNS, [_node_row(updated)]))
+        show([updated], NODE_COLUMNS, _node_row, title="node updated")
 
     run(body)
 
 
 @node_app.command("list")
 def node_list(
-    within: str | None = typer.Option(None, "--within", help="A zone's whole subtree."),
+    zone: str | None = typer.Option(
+        None, "--zone", help="Nodes directly in this zone (id or guifi id), not its subzones."
+    ),
+    within: str | None = typer.Option(
+        None, "--within", help="Nodes in this zone or any zone under it (id or guifi id)."
+    ),
     status: list[str] = typer.Option([], "--status", help="Status (repeatable)."),
     device_type: list[str] = typer.Option([], "--device-type", help="With such a device."),
     bbox: str | None = typer.Option(None, "--bbox", help="min_lon,min_lat,max_lon,max_lat"),
     q: str | None = typer.Option(None, "--q", help="Text in the name."),
     limit: int = Limit,
     every: bool = AllPages,
+    output: Output | None = OutputOption,
     url: str = RegistryUrl,
 ) -> None:
     """List nodes, oldest first, filtered."""
@@ -302,6 +299,7 @@ def node_list(
     def body() -> None:
         with registry(url) as client:
             params = {
+                "zone_id": _resolve(client, "zone", zone) if zone else None,
                 "within": _resolve(client, "zone", within) if within else None,
                 "status": status,
                 "device_type": device_type,
@@ -309,8 +307,8 @@ def node_list(
                 "q": q,
                 "limit": limit,
             }
-            rows = [_node_row(n) for n in _pages(client, "/api/v1/nodes", params, every)]
-        out.print(_table(f"nodes ({len(rows)})", NODE_COLUMNS, rows))
+            nodes = list(_pages(client, "/api/v1/nodes", params, every))
+        show(nodes, NODE_COLUMNS, _node_row, title=f"nodes ({len(nodes)})", output=output)
 
     run(body)
 
@@ -326,10 +324,8 @@ def node_show(
             node_id = _resolve(client, "node", node)
             found = checked(client.get(f"/api/v1/nodes/{node_id}"))
             devices = checked(client.get(f"/api/v1/nodes/{node_id}/devices"))
-        out.print(_table("node", NODE_COLUMNS, [_node_row(found)]))
-        out.print(
-            _table(f"devices ({len(devices)})", DEVICE_COLUMNS, [_device_row(d) for d in devices])
-        )
+        show([found], NODE_COLUMNS, _node_row, title="node")
+        show(devices, DEVICE_COLUMNS, _device_row, title=f"devices ({len(devices)})")
 
     run(body)
 
@@ -338,7 +334,7 @@ def node_show(
 DEVICE_COLUMNS = ("id", "name", "type", "status", "ipv4", "hardware", "node")
 
 
-def _device_row(d: dict[str, Any]) -> list[Any]:
+def _device_row(d: Mapping[str, Any]) -> list[Any]:
     hw = d.get("hardware")
     hardware = f"{hw['arch']} {hw['cores']}c {hw['ram_mb']}MB {hw['disk_gb']}GB" if hw else None
     return [
@@ -390,7 +386,7 @@ def device_add(
                 ),
                 201,
             )
-        out.print(_table("device added", DEVICE_COLUMNS, [_device_row(device)]))
+        show([device], DEVICE_COLUMNS, _device_row, title="device added")
 
     run(body)
 
@@ -403,6 +399,7 @@ def device_list(
     q: str | None = typer.Option(None, "--q", help="Text in the name."),
     limit: int = Limit,
     every: bool = AllPages,
+    output: Output | None = OutputOption,
     url: str = RegistryUrl,
 ) -> None:
     """List devices, oldest first, filtered."""
@@ -416,8 +413,8 @@ def device_list(
                 "q": q,
                 "limit": limit,
             }
-            rows = [_device_row(d) for d in _pages(client, "/api/v1/devices", params, every)]
-        out.print(_table(f"devices ({len(rows)})", DEVICE_COLUMNS, rows))
+            devices = list(_pages(client, "/api/v1/devices", params, every))
+        show(devices, DEVICE_COLUMNS, _device_row, title=f"devices ({len(devices)})", output=output)
 
     run(body)
 
@@ -460,21 +457,17 @@ def cnml_import(
                     headers={"Content-Type": "application/xml"},
                 )
             )
-        records = result["records"]
-        rows = [
-            [
-                k,
-                records[k]["in_file"],
-                records[k]["created"],
-                records[k]["updated"],
-                records[k]["unchanged"],
-            ]
-            for k in KINDS
-            if records[k]["in_file"]
-        ]
-        title = f"CNML {result['level']} import{' (dry run)' if dry_run else ''}"
-        out.print(_table(title, ("records", "in file", "created", "updated", "unchanged"), rows))
-        out.print(f"events published: {result['events']}")
+        tallies = [{"records": k, **result["records"][k]} for k in KINDS]
+        title = (
+            f"CNML {result['level']} import{' (dry run)' if dry_run else ''}, "
+            f"events published: {result['events']}"
+        )
+        show(
+            [t for t in tallies if t["in_file"]],
+            ("records", "in file", "created", "updated", "unchanged"),
+            lambda t: [t["records"], t["in_file"], t["created"], t["updated"], t["unchanged"]],
+            title=title,
+        )
 
     run(body)
 

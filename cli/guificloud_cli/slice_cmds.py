@@ -14,7 +14,7 @@ talks to a running provisioner (``--provisioner-url``, or ``GUIFICLOUD_PROVISION
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -23,9 +23,11 @@ import typer
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
+from rich.text import Text
 
 from guificloud.retries import RetryingTransport
 from guificloud.settings import DEFAULT_PORTS
+from guificloud_cli.output import Output, OutputOption, show, table
 from guificloud_cli.registry_cmds import Failed, checked, run
 
 DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_PORTS['provisioner']}"
@@ -85,15 +87,6 @@ def _all(client: httpx.Client, path: str, params: dict[str, Any] | None = None) 
         response = client.get(link)
 
 
-def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Table:
-    table = Table(title=title, title_justify="left")
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
-    return table
-
-
 def _image(image: dict[str, Any] | None) -> str:
     if not image:
         return ""
@@ -105,12 +98,12 @@ def _image(image: dict[str, Any] | None) -> str:
 SLICE_COLUMNS = ("id", "name", "owner", "image", "set state", "instance", "slivers", "expires")
 
 
-def _counts(s: dict[str, Any]) -> str:
+def _counts(s: Mapping[str, Any]) -> str:
     counts = s.get("counts") or {}
     return " ".join(f"{state}={n}" for state, n in sorted(counts.items()) if n) or "-"
 
 
-def _slice_row(s: dict[str, Any]) -> list[Any]:
+def _slice_row(s: Mapping[str, Any]) -> list[Any]:
     return [
         s["id"],
         s["name"],
@@ -126,7 +119,7 @@ def _slice_row(s: dict[str, Any]) -> list[Any]:
 SLIVER_COLUMNS = ("sliver", "box", "node", "set state", "state", "instance", "reason")
 
 
-def _sliver_row(v: dict[str, Any]) -> list[Any]:
+def _sliver_row(v: Mapping[str, Any]) -> list[Any]:
     own = v.get("set_state")
     effective = v["effective_set_state"]
     return [
@@ -140,28 +133,28 @@ def _sliver_row(v: dict[str, Any]) -> list[Any]:
     ]
 
 
-def _styled(v: dict[str, Any]) -> str:
+def _styled(v: Mapping[str, Any]) -> Text:
     state = str(v["state"])
     if state in FAILED:
-        return f"[red]{state}[/red]"
+        return Text(state, style="red")
     if reached(v):
-        return f"[green]{state}[/green]"
-    return f"[yellow]{state}[/yellow]"
+        return Text(state, style="green")
+    return Text(state, style="yellow")
 
 
-def reached(v: dict[str, Any]) -> bool:
+def reached(v: Mapping[str, Any]) -> bool:
     """The sliver is where it was asked to be (its instance too, after a reset)."""
     return bool(v["state"] == REACHED[v["effective_set_state"]])
 
 
-def settled(slivers: Sequence[dict[str, Any]]) -> bool:
+def settled(slivers: Sequence[Mapping[str, Any]]) -> bool:
     """Every sliver reached its effective state or failed."""
     return all(reached(v) or v["state"] in FAILED for v in slivers)
 
 
-def _view(s: dict[str, Any], slivers: Sequence[dict[str, Any]]) -> Table:
+def _view(s: Mapping[str, Any], slivers: Sequence[Mapping[str, Any]]) -> Table:
     title = f"slice {s['name']} ({s['id']}): set_state {s['set_state']}, {_counts(s)}"
-    return _table(title, SLIVER_COLUMNS, _rows(slivers))
+    return table(title, SLIVER_COLUMNS, [_sliver_row(v) for v in slivers])
 
 
 # --- slices -----------------------------------------------------------------------------
@@ -229,20 +222,17 @@ def slice_create(
                 201,
             )
             slivers = _all(client, f"/api/v1/slices/{created['id']}/slivers")
-        out.print(_table("slice created", SLICE_COLUMNS, [_slice_row(created)]))
-        out.print(_table(f"slivers ({len(slivers)})", SLIVER_COLUMNS, _rows(slivers)))
+        show([created], SLICE_COLUMNS, _slice_row, title="slice created")
+        show(slivers, SLIVER_COLUMNS, _sliver_row, title=f"slivers ({len(slivers)})")
 
     run(body)
-
-
-def _rows(slivers: Sequence[dict[str, Any]]) -> list[list[Any]]:
-    return [_sliver_row(v) for v in slivers]
 
 
 @slice_app.command("ls")
 def slice_ls(
     owner_group: str | None = typer.Option(None, "--owner-group"),
     set_state: str | None = typer.Option(None, "--set-state"),
+    output: Output | None = OutputOption,
     url: str = ProvisionerUrl,
     token: str | None = Token,
 ) -> None:
@@ -251,8 +241,8 @@ def slice_ls(
     def body() -> None:
         with provisioner(url, token) as client:
             params = {"owner_group": owner_group, "set_state": set_state}
-            rows = [_slice_row(s) for s in _all(client, "/api/v1/slices", params)]
-        out.print(_table(f"slices ({len(rows)})", SLICE_COLUMNS, rows))
+            slices = _all(client, "/api/v1/slices", params)
+        show(slices, SLICE_COLUMNS, _slice_row, title=f"slices ({len(slices)})", output=output)
 
     run(body)
 
@@ -280,8 +270,8 @@ def slice_show(
         with provisioner(url, token) as client:
             found, slivers = look(client)
             if not watch:
-                out.print(_table("slice", SLICE_COLUMNS, [_slice_row(found)]))
-                out.print(_table(f"slivers ({len(slivers)})", SLIVER_COLUMNS, _rows(slivers)))
+                show([found], SLICE_COLUMNS, _slice_row, title="slice")
+                show(slivers, SLIVER_COLUMNS, _sliver_row, title=f"slivers ({len(slivers)})")
                 return 0
             deadline = time.monotonic() + timeout
             with Live(_view(found, slivers), console=out, auto_refresh=False) as live:
@@ -310,7 +300,7 @@ def _set_state(slice_id: str, state: str, url: str, token: str | None) -> None:
     def body() -> None:
         with provisioner(url, token) as client:
             updated = checked(client.patch(f"/api/v1/slices/{slice_id}", json={"set_state": state}))
-        out.print(_table(f"slice set to {state}", SLICE_COLUMNS, [_slice_row(updated)]))
+        show([updated], SLICE_COLUMNS, _slice_row, title=f"slice set to {state}")
 
     run(body)
 
@@ -351,7 +341,7 @@ def _action(slice_id: str, action: str, url: str, token: str | None) -> None:
     def body() -> None:
         with provisioner(url, token) as client:
             done = checked(client.post(f"/api/v1/slices/{slice_id}/{action}"), 200, 201, 202)
-        out.print(_table(f"slice {action}", SLICE_COLUMNS, [_slice_row(done)]))
+        show([done], SLICE_COLUMNS, _slice_row, title=f"slice {action}")
 
     run(body)
 
@@ -413,7 +403,7 @@ def sliver_set(
     def body() -> None:
         with provisioner(url, token) as client:
             updated = checked(client.patch(f"/api/v1/slivers/{sliver_id}", json=payload))
-        out.print(_table("sliver updated", SLIVER_COLUMNS, [_sliver_row(updated)]))
+        show([updated], SLIVER_COLUMNS, _sliver_row, title="sliver updated")
 
     run(body)
 
@@ -432,7 +422,7 @@ def sliver_add(
             added = checked(
                 client.post(f"/api/v1/slices/{slice_id}/slivers", json={"box_id": box}), 201
             )
-        out.print(_table("sliver added", SLIVER_COLUMNS, [_sliver_row(added)]))
+        show([added], SLIVER_COLUMNS, _sliver_row, title="sliver added")
 
     run(body)
 

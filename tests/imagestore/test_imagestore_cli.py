@@ -119,7 +119,7 @@ def test_keys_and_a_signed_push(imagestore: ServiceProcess, tmp_path: Path) -> N
     assert pushed.returncode == 0, pushed.stderr
     assert f"signed with key {kid}" in pushed.stdout
 
-    listed = json.loads(cli(imagestore, "ls", "--name", name, "--json").stdout)
+    listed = json.loads(cli(imagestore, "ls", "--name", name, "--output", "json").stdout)
     assert [(i["key_id"], i["format"], i["channel"]) for i in listed] == [
         (kid, "tar.xz", "testing")
     ]
@@ -143,7 +143,7 @@ def test_operator_commands_need_the_admin_token(imagestore: ServiceProcess, tmp_
         assert refused.returncode == 1 and "admin token required" in refused.stderr, command
         wrong = cli(imagestore, *command, "--admin-token", "wrong")
         assert wrong.returncode == 1 and "HTTP 401" in wrong.stderr, command
-    listed = json.loads(cli(imagestore, "ls", "--name", name, "--json").stdout)
+    listed = json.loads(cli(imagestore, "ls", "--name", name, "--output", "json").stdout)
     assert [i["state"] for i in listed] == ["active"]
 
     deprecated = cli(imagestore, "deprecate", ref, "--admin-token", ADMIN_TOKEN)
@@ -154,6 +154,6 @@ def test_operator_commands_need_the_admin_token(imagestore: ServiceProcess, tmp_
     assert deleted.returncode == 0 and f"id={image_id}" in deleted.stdout, deleted.stderr
     collected = cli(imagestore, "gc", "--token", ADMIN_TOKEN)
     assert collected.returncode == 0 and "removed" in collected.stdout, collected.stderr
-    assert cli(imagestore, "ls", "--name", name, "--json").stdout.strip() == "[]"
+    assert cli(imagestore, "ls", "--name", name, "--output", "json").stdout.strip() == "[]"
     gone = cli(imagestore, "rm", ref, env=by_env)
     assert gone.returncode == 1 and "no image" in gone.stderr

@@ -3,6 +3,7 @@ registry process."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
@@ -127,5 +128,63 @@ def test_cnml_import_and_export_from_the_command_line(
     assert "events published: 0" in _run(cli, url, "cnml", "import", str(exported), "--dry-run")
     zone_id = httpx.get(f"{url}/api/v1/zones", params={"external_id": 54284}).json()[0]["id"]
     from_url = _run(cli, url, "cnml", "import", f"{url}/api/v1/zones/{zone_id}/cnml?level=detail")
-    assert "│ links" in from_url and "events published: 0" in from_url
+    assert "\nlinks\t48\t0\t0\t48\n" in from_url and "events published: 0" in from_url
     assert "404" in _run(cli, url, "cnml", "import", f"{url}/api/v1/nothing", code=1)
+
+
+def test_node_list_by_zone_or_subtree(
+    cli: typer.Typer, registry_proc: ServiceProcess, registry: httpx.Client
+) -> None:
+    url = registry_proc.url
+    top = registry.post("/api/v1/zones", json={"name": "Osona", "external_id": 7001}).json()
+    sub = registry.post("/api/v1/zones", json={"name": "Vic", "parent_id": top["id"]}).json()
+    for name, zone in (("TopNode", top), ("SubNode", sub)):
+        registry.post(
+            "/api/v1/nodes",
+            json={"name": name, "zone_id": zone["id"], "latitude": 41.9, "longitude": 2.2},
+        )
+    direct = _run(cli, url, "node", "list", "--zone", "7001", "--output", "json")
+    assert [n["name"] for n in json.loads(direct)] == ["TopNode"]
+    subtree = _run(cli, url, "node", "list", "--within", top["id"], "--output", "json")
+    assert sorted(n["name"] for n in json.loads(subtree)) == ["SubNode", "TopNode"]
+    helped = _run(cli, url, "node", "list", "--help")
+    assert "directly in this zone" in helped and "any zone under it" in helped
+
+
+def test_piped_lists_are_rows_of_whole_values(
+    cli: typer.Typer, registry_proc: ServiceProcess, registry: httpx.Client
+) -> None:
+    """Piped (CliRunner's stdout is no terminal), a list prints tab-separated rows, each value
+    whole, however narrow the terminal would have been; ``--output`` chooses otherwise."""
+    url = registry_proc.url
+    zone = registry.post("/api/v1/zones", json={"name": "Zona amb un nom força llarg"}).json()
+    names = [f"Node amb un nom molt llarg número {i}" for i in range(3)]
+    for name in names:
+        registry.post(
+            "/api/v1/nodes",
+            json={"name": name, "zone_id": zone["id"], "latitude": 41.9, "longitude": 2.2},
+        )
+    result = CliRunner().invoke(
+        cli, ["node", "list", "--within", zone["id"]], env={"GUIFICLOUD_REGISTRY_URL": url}
+    )
+    assert result.exit_code == 0, result.output
+    header, *rows = result.stdout.splitlines()
+    assert header.split("\t") == [
+        "id",
+        "name",
+        "status",
+        "latitude",
+        "longitude",
+        "zone",
+        "guifi id",
+    ]
+    nodes = registry.get("/api/v1/nodes", params={"within": zone["id"]}).json()
+    assert [row.split("\t")[:2] for row in rows] == [[n["id"], n["name"]] for n in nodes]
+    assert [n["name"] for n in nodes] == names
+    assert "nodes (3)" in result.stderr and "nodes (3)" not in result.stdout
+
+    as_json = _run(cli, url, "node", "list", "--within", zone["id"], "--output", "json")
+    assert json.loads(as_json) == nodes
+    as_table = _run(cli, url, "zone", "list", "--output", "table")
+    assert "┃ id" in as_table and zone["id"] in as_table
+    assert "tsv" in _run(cli, url, "zone", "list", "--output", "xml", code=2)

@@ -20,9 +20,8 @@ Push and pull resume where an interrupted run stopped: run the same command agai
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -39,10 +38,10 @@ from rich.progress import (
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
-from rich.table import Table
 
 from guificloud.settings import DEFAULT_PORTS
 from guificloud.signing import generate_key, key_id
+from guificloud_cli.output import Output, OutputOption, show
 from guificloud_imagestore.client import CHUNK, ImagestoreClient, ImagestoreError, PushRequest
 
 DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_PORTS['imagestore']}"
@@ -177,22 +176,30 @@ def ls(
     channel: str | None = typer.Option(None, "--channel"),
     arch: str | None = typer.Option(None, "--arch"),
     state: str | None = typer.Option(None, "--state", help="Default: active and deprecated."),
-    as_json: bool = typer.Option(False, "--json", help="Print the images as JSON."),
+    output: Output | None = OutputOption,
     url: str = UrlOpt,
 ) -> None:
     """List images, newest first."""
     with client(url) as c:
         images = c.images(name=name, channel=channel, arch=arch, state=state)
-    if as_json:
-        typer.echo(json.dumps(images, indent=2))
-        return
-    table = Table("name", "version", "arch", "channel", "state", "size", "digest", "key")
-    for i in images:
-        digest = (i["digest"] or "")[:19]
-        size = str(i["size"]) if i["size"] is not None else ""
-        row = (i["name"], i["version"], i["arch"], i["channel"], i["state"], size, digest)
-        table.add_row(*row, i["key_id"] or "")
-    out.print(table)
+    show(images, IMAGE_COLUMNS, _image_row, title=f"images ({len(images)})", output=output)
+
+
+IMAGE_COLUMNS = ("name", "version", "arch", "channel", "state", "size", "digest", "key")
+
+
+def _image_row(i: Mapping[str, Any]) -> list[Any]:
+    digest = (i["digest"] or "")[:19]
+    return [
+        i["name"],
+        i["version"],
+        i["arch"],
+        i["channel"],
+        i["state"],
+        i["size"],
+        digest,
+        i["key_id"],
+    ]
 
 
 @image_app.command("pull")
@@ -309,16 +316,18 @@ def keys_add(
 @keys_app.command("ls")
 def keys_ls(
     include_revoked: bool = typer.Option(False, "--all", help="Revoked keys too."),
+    output: Output | None = OutputOption,
     url: str = UrlOpt,
 ) -> None:
     """The publisher keys the store trusts."""
     with client(url) as c:
         keys = c.keys(include_revoked=include_revoked)
-    table = Table("key id", "publisher", "public key", "added", "revoked")
-    for k in keys:
-        revoked = k["revoked_at"] or ""
-        table.add_row(k["key_id"], k["publisher"], k["public_key"], k["created_at"], revoked)
-    out.print(table)
+    columns = ("key id", "publisher", "public key", "added", "revoked")
+    show(keys, columns, _key_row, title=f"keys ({len(keys)})", output=output)
+
+
+def _key_row(k: Mapping[str, Any]) -> list[Any]:
+    return [k["key_id"], k["publisher"], k["public_key"], k["created_at"], k["revoked_at"]]
 
 
 @keys_app.command("rm")
