@@ -273,7 +273,6 @@ async def measure_slice(
                         f"--boxes={fleet}",
                         f"--registry-url={urls['registry']}",
                         f"--provisioner-url={urls['provisioner']}",
-                        f"--admin-token={ADMIN}",
                         f"--cache-dir={root / 'fleet'}",
                         "--log-level=warning",
                     ],

@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -26,6 +27,7 @@ from rich.table import Table
 from rich.text import Text
 
 from guificloud.retries import RetryingTransport
+from guificloud.secret_files import AdminTokenFile, admin_token
 from guificloud.settings import DEFAULT_PORTS
 from guificloud_cli.output import Output, OutputOption, show, table
 from guificloud_cli.registry_cmds import Failed, checked, run
@@ -44,9 +46,6 @@ ProvisionerUrl = typer.Option(
     "--provisioner-url",
     envvar="GUIFICLOUD_PROVISIONER_URL",
     help="The provisioner's URL.",
-)
-Token = typer.Option(
-    None, "--token", envvar="GUIFICLOUD_ADMIN_TOKEN", help="Bearer token, if the API asks one."
 )
 
 out = Console(soft_wrap=False)
@@ -180,7 +179,7 @@ def slice_create(
     expires_in_days: int | None = typer.Option(None, "--expires-in-days", min=1),
     description: str | None = typer.Option(None, "--description"),
     url: str = ProvisionerUrl,
-    token: str | None = Token,
+    token_file: Path | None = AdminTokenFile,
 ) -> None:
     """Create a slice: placed on explicit boxes (--box), or --count boxes the scheduler picks."""
     if bool(box) == (count is not None):
@@ -214,7 +213,7 @@ def slice_create(
     }
 
     def body() -> None:
-        with provisioner(url, token) as client:
+        with provisioner(url, admin_token(token_file)) as client:
             created = checked(
                 client.post(
                     "/api/v1/slices", json={k: v for k, v in payload.items() if v is not None}
@@ -234,12 +233,12 @@ def slice_ls(
     set_state: str | None = typer.Option(None, "--set-state"),
     output: Output | None = OutputOption,
     url: str = ProvisionerUrl,
-    token: str | None = Token,
+    token_file: Path | None = AdminTokenFile,
 ) -> None:
     """List slices."""
 
     def body() -> None:
-        with provisioner(url, token) as client:
+        with provisioner(url, admin_token(token_file)) as client:
             params = {"owner_group": owner_group, "set_state": set_state}
             slices = _all(client, "/api/v1/slices", params)
         show(slices, SLICE_COLUMNS, _slice_row, title=f"slices ({len(slices)})", output=output)
@@ -254,7 +253,7 @@ def slice_show(
     interval: float = typer.Option(0.5, "--interval", min=0.05, help="Seconds between looks."),
     timeout: float = typer.Option(600.0, "--timeout", min=0.1, help="Give up watching (s)."),
     url: str = ProvisionerUrl,
-    token: str | None = Token,
+    token_file: Path | None = AdminTokenFile,
 ) -> None:
     """A slice and each sliver's state (box, node, state, reason).
 
@@ -267,7 +266,7 @@ def slice_show(
         return found, _all(client, f"/api/v1/slices/{slice_id}/slivers")
 
     def body() -> int:
-        with provisioner(url, token) as client:
+        with provisioner(url, admin_token(token_file)) as client:
             found, slivers = look(client)
             if not watch:
                 show([found], SLICE_COLUMNS, _slice_row, title="slice")
@@ -296,9 +295,9 @@ def slice_show(
         raise typer.Exit(code)
 
 
-def _set_state(slice_id: str, state: str, url: str, token: str | None) -> None:
+def _set_state(slice_id: str, state: str, url: str, token_file: Path | None) -> None:
     def body() -> None:
-        with provisioner(url, token) as client:
+        with provisioner(url, admin_token(token_file)) as client:
             updated = checked(client.patch(f"/api/v1/slices/{slice_id}", json={"set_state": state}))
         show([updated], SLICE_COLUMNS, _slice_row, title=f"slice set to {state}")
 
@@ -307,39 +306,47 @@ def _set_state(slice_id: str, state: str, url: str, token: str | None) -> None:
 
 @slice_app.command("register")
 def slice_register(
-    slice_id: str = typer.Argument(...), url: str = ProvisionerUrl, token: str | None = Token
+    slice_id: str = typer.Argument(...),
+    url: str = ProvisionerUrl,
+    token_file: Path | None = AdminTokenFile,
 ) -> None:
     """Back to register: the slivers are removed from their boxes (they stay placed)."""
-    _set_state(slice_id, "register", url, token)
+    _set_state(slice_id, "register", url, token_file)
 
 
 @slice_app.command("deploy")
 def slice_deploy(
-    slice_id: str = typer.Argument(...), url: str = ProvisionerUrl, token: str | None = Token
+    slice_id: str = typer.Argument(...),
+    url: str = ProvisionerUrl,
+    token_file: Path | None = AdminTokenFile,
 ) -> None:
     """Deploy: every box fetches the image and makes its sliver's container, stopped."""
-    _set_state(slice_id, "deploy", url, token)
+    _set_state(slice_id, "deploy", url, token_file)
 
 
 @slice_app.command("start")
 def slice_start(
-    slice_id: str = typer.Argument(...), url: str = ProvisionerUrl, token: str | None = Token
+    slice_id: str = typer.Argument(...),
+    url: str = ProvisionerUrl,
+    token_file: Path | None = AdminTokenFile,
 ) -> None:
     """Start every sliver."""
-    _set_state(slice_id, "start", url, token)
+    _set_state(slice_id, "start", url, token_file)
 
 
 @slice_app.command("stop")
 def slice_stop(
-    slice_id: str = typer.Argument(...), url: str = ProvisionerUrl, token: str | None = Token
+    slice_id: str = typer.Argument(...),
+    url: str = ProvisionerUrl,
+    token_file: Path | None = AdminTokenFile,
 ) -> None:
     """Stop every sliver: back to deploy (containers kept, not running)."""
-    _set_state(slice_id, "deploy", url, token)
+    _set_state(slice_id, "deploy", url, token_file)
 
 
-def _action(slice_id: str, action: str, url: str, token: str | None) -> None:
+def _action(slice_id: str, action: str, url: str, token_file: Path | None) -> None:
     def body() -> None:
-        with provisioner(url, token) as client:
+        with provisioner(url, admin_token(token_file)) as client:
             done = checked(client.post(f"/api/v1/slices/{slice_id}/{action}"), 200, 201, 202)
         show([done], SLICE_COLUMNS, _slice_row, title=f"slice {action}")
 
@@ -348,28 +355,34 @@ def _action(slice_id: str, action: str, url: str, token: str | None) -> None:
 
 @slice_app.command("renew")
 def slice_renew(
-    slice_id: str = typer.Argument(...), url: str = ProvisionerUrl, token: str | None = Token
+    slice_id: str = typer.Argument(...),
+    url: str = ProvisionerUrl,
+    token_file: Path | None = AdminTokenFile,
 ) -> None:
     """Push the expiry back to 30 days from now."""
-    _action(slice_id, "renew", url, token)
+    _action(slice_id, "renew", url, token_file)
 
 
 @slice_app.command("reset")
 def slice_reset(
-    slice_id: str = typer.Argument(...), url: str = ProvisionerUrl, token: str | None = Token
+    slice_id: str = typer.Argument(...),
+    url: str = ProvisionerUrl,
+    token_file: Path | None = AdminTokenFile,
 ) -> None:
     """Redeploy every sliver from scratch (a new instance)."""
-    _action(slice_id, "reset", url, token)
+    _action(slice_id, "reset", url, token_file)
 
 
 @slice_app.command("delete")
 def slice_delete(
-    slice_id: str = typer.Argument(...), url: str = ProvisionerUrl, token: str | None = Token
+    slice_id: str = typer.Argument(...),
+    url: str = ProvisionerUrl,
+    token_file: Path | None = AdminTokenFile,
 ) -> None:
     """Delete a slice: its slivers are removed from their boxes, then it is gone."""
 
     def body() -> None:
-        with provisioner(url, token) as client:
+        with provisioner(url, admin_token(token_file)) as client:
             checked(client.delete(f"/api/v1/slices/{slice_id}"), 202, 204)
         out.print(f"slice {slice_id} deleted (slivers being removed from their boxes)")
 
@@ -387,7 +400,7 @@ def sliver_set(
     ),
     image: str | None = typer.Option(None, "--image", help="NAME[:VERSION] or sha256:<digest>."),
     url: str = ProvisionerUrl,
-    token: str | None = Token,
+    token_file: Path | None = AdminTokenFile,
 ) -> None:
     """Override one sliver's state (lower than its slice's) or its image."""
     if state is None and image is None:
@@ -401,7 +414,7 @@ def sliver_set(
         payload["image"] = parse_image(image)
 
     def body() -> None:
-        with provisioner(url, token) as client:
+        with provisioner(url, admin_token(token_file)) as client:
             updated = checked(client.patch(f"/api/v1/slivers/{sliver_id}", json=payload))
         show([updated], SLIVER_COLUMNS, _sliver_row, title="sliver updated")
 
@@ -413,12 +426,12 @@ def sliver_add(
     slice_id: str = typer.Argument(..., help="The slice's id."),
     box: str = typer.Option(..., "--box", help="The box to place it on."),
     url: str = ProvisionerUrl,
-    token: str | None = Token,
+    token_file: Path | None = AdminTokenFile,
 ) -> None:
     """One more sliver of a slice, on an explicit box."""
 
     def body() -> None:
-        with provisioner(url, token) as client:
+        with provisioner(url, admin_token(token_file)) as client:
             added = checked(
                 client.post(f"/api/v1/slices/{slice_id}/slivers", json={"box_id": box}), 201
             )
@@ -429,12 +442,14 @@ def sliver_add(
 
 @sliver_app.command("delete")
 def sliver_delete(
-    sliver_id: str = typer.Argument(...), url: str = ProvisionerUrl, token: str | None = Token
+    sliver_id: str = typer.Argument(...),
+    url: str = ProvisionerUrl,
+    token_file: Path | None = AdminTokenFile,
 ) -> None:
     """Remove one sliver from its box and from its slice."""
 
     def body() -> None:
-        with provisioner(url, token) as client:
+        with provisioner(url, admin_token(token_file)) as client:
             checked(client.delete(f"/api/v1/slivers/{sliver_id}"), 200, 202, 204)
         out.print(f"sliver {sliver_id} deleted")
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
+import stat
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -123,11 +125,10 @@ async def test_sim_enrolls_and_runs_a_fleet(
         registry.url,
         "--provisioner-url",
         peer.url,
-        "--admin-token",
-        ADMIN_TOKEN,
         "--cache-dir",
         str(cache),
         stderr=asyncio.subprocess.DEVNULL,
+        env={**os.environ, "GUIFICLOUD_ADMIN_TOKEN": ADMIN_TOKEN},
     )
     try:
         configs: list[BoxConfig] = []
@@ -144,3 +145,55 @@ async def test_sim_enrolls_and_runs_a_fleet(
         code = await _terminate(process)
         peer.stop()
     assert code == 0
+
+
+def test_secrets_are_never_arguments(peer: Peer, tmp_path: Path) -> None:
+    """``ps`` shows a process's arguments to every user: the admin token and a box's token
+    are taken from the environment or from files only their owner can read."""
+    for argv in (
+        [
+            "sim",
+            "--boxes",
+            "1",
+            "--registry-url",
+            "u",
+            "--provisioner-url",
+            "u",
+            "--admin-token",
+            "t",
+        ],
+        ["run", "--config", "box.json", "--token", "t"],
+        ["config", "b", "--admin-token", "t"],
+    ):
+        refused = subprocess.run([*AGENT, *argv], capture_output=True, text=True, timeout=60)
+        assert refused.returncode == 2 and "No such option" in refused.stderr, argv
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GUIFICLOUD_ADMIN_TOKEN")}
+    missing = subprocess.run(
+        [*AGENT, "config", "b"], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert missing.returncode == 2 and "GUIFICLOUD_ADMIN_TOKEN" in missing.stderr
+
+    config = peer.add_box()
+    token_file = tmp_path / "admin-token"
+    token_file.write_text(ADMIN_TOKEN)
+    token_file.chmod(0o640)
+    saved = tmp_path / ".guificloud" / "box.json"
+    fetch = [*AGENT, "config", str(config.box_id), "--provisioner-url", peer.url, "-o", str(saved)]
+    argv = [*fetch, "--admin-token-file", str(token_file)]
+    too_open = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=env)
+    assert too_open.returncode == 2 and "chmod 600" in too_open.stderr
+    assert not saved.exists()
+    token_file.chmod(0o600)
+    fetched = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=env)
+    assert fetched.returncode == 0, fetched.stderr
+    assert BoxConfig.model_validate_json(saved.read_text()) == config
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    assert stat.S_IMODE(saved.parent.stat().st_mode) == 0o700
+    by_env = subprocess.run(
+        fetch,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**env, "GUIFICLOUD_ADMIN_TOKEN": "x"},
+    )
+    assert by_env.returncode == 1 and "401" in by_env.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import time
@@ -44,13 +45,13 @@ class FleetProcess:
             f"--boxes={self.boxes}",
             f"--registry-url={self.system.urls['registry']}",
             f"--provisioner-url={self.system.urls['provisioner']}",
-            f"--admin-token={ADMIN_TOKEN}",
             f"--cache-dir={self.cache_dir}",
             f"--resync-interval={self.resync_s}",
             "--log-format=json",
         ]
         out = open(self.log_path, "ab")  # noqa: SIM115
-        self.process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
+        env = {**os.environ, "GUIFICLOUD_ADMIN_TOKEN": ADMIN_TOKEN}  # never in argv
+        self.process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env)
         return self
 
     def kill(self) -> None:

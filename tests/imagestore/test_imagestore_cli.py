@@ -102,12 +102,12 @@ def test_keys_and_a_signed_push(imagestore: ServiceProcess, tmp_path: Path) -> N
     public = (tmp_path / "publisher.key.pub").read_text().strip()
     kid = key_id(public)
 
-    token = ("--token", ADMIN_TOKEN)
-    refused = cli(imagestore, "keys", "add", str(key), "--publisher", "guifi.net", *token)
+    token = {"GUIFICLOUD_ADMIN_TOKEN": ADMIN_TOKEN}
+    refused = cli(imagestore, "keys", "add", str(key), "--publisher", "guifi.net", env=token)
     assert refused.returncode != 0 and "private key" in refused.stderr
     no_token = cli(imagestore, "keys", "add", public, "--publisher", "guifi.net")
     assert no_token.returncode == 1 and "admin token" in no_token.stderr
-    added = cli(imagestore, "keys", "add", f"{key}.pub", "--publisher", "guifi.net", *token)
+    added = cli(imagestore, "keys", "add", f"{key}.pub", "--publisher", "guifi.net", env=token)
     assert added.returncode == 0, added.stderr
     assert kid in cli(imagestore, "keys", "ls").stdout
 
@@ -138,21 +138,33 @@ def test_operator_commands_need_the_admin_token(imagestore: ServiceProcess, tmp_
     assert cli(imagestore, "push", str(image), "--name", name, "--version", "1.0").returncode == 0
     ref = f"{name}:1.0"
 
+    shared = tmp_path / "shared-token"
+    shared.write_text(ADMIN_TOKEN)
+    shared.chmod(0o644)
     for command in (("deprecate", ref), ("rm", ref), ("gc",)):
         refused = cli(imagestore, *command)
         assert refused.returncode == 1 and "admin token required" in refused.stderr, command
-        wrong = cli(imagestore, *command, "--admin-token", "wrong")
+        wrong = cli(imagestore, *command, env={"GUIFICLOUD_ADMIN_TOKEN": "wrong"})
         assert wrong.returncode == 1 and "HTTP 401" in wrong.stderr, command
+        # Never as an argument (``ps`` shows those to every user), nor from an open file.
+        in_argv = cli(imagestore, *command, "--admin-token", ADMIN_TOKEN)
+        assert in_argv.returncode == 2 and "No such option" in in_argv.stderr, command
+        too_open = cli(imagestore, *command, "--admin-token-file", str(shared))
+        assert too_open.returncode == 2 and "chmod 600" in too_open.stderr, command
     listed = json.loads(cli(imagestore, "ls", "--name", name, "--output", "json").stdout)
     assert [i["state"] for i in listed] == ["active"]
 
-    deprecated = cli(imagestore, "deprecate", ref, "--admin-token", ADMIN_TOKEN)
+    private = tmp_path / "admin-token"
+    private.write_text(ADMIN_TOKEN + "\n")
+    private.chmod(0o600)
+    deprecated = cli(imagestore, "deprecate", ref, "--admin-token-file", str(private))
     assert deprecated.returncode == 0 and f"deprecated {name} 1.0" in deprecated.stdout
     image_id = listed[0]["id"]
     by_env = {"GUIFICLOUD_ADMIN_TOKEN": ADMIN_TOKEN}
     deleted = cli(imagestore, "rm", image_id, env=by_env)
     assert deleted.returncode == 0 and f"id={image_id}" in deleted.stdout, deleted.stderr
-    collected = cli(imagestore, "gc", "--token", ADMIN_TOKEN)
+    by_file_env = {"GUIFICLOUD_ADMIN_TOKEN_FILE": str(private)}
+    collected = cli(imagestore, "gc", env=by_file_env)
     assert collected.returncode == 0 and "removed" in collected.stdout, collected.stderr
     assert cli(imagestore, "ls", "--name", name, "--output", "json").stdout.strip() == "[]"
     gone = cli(imagestore, "rm", ref, env=by_env)

@@ -175,8 +175,6 @@ async def _run_services(
                         urls["registry"],
                         "--provisioner-url",
                         urls["provisioner"],
-                        "--admin-token",
-                        token,
                         "--cache-dir",
                         str(data_dir / "boxes"),
                     ],

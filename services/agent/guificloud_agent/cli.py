@@ -1,17 +1,24 @@
-"""The agent's command line: ``python -m guificloud_agent run|sim`` (and ``guificloud agent``)."""
+"""The agent's command line: ``python -m guificloud_agent run|sim|config`` (and
+``guificloud agent``). Secrets never come as arguments (``ps`` shows those to everyone): the
+box's token from its configuration file or ``GUIFICLOUD_AGENT_TOKEN``, the admin token from
+``GUIFICLOUD_ADMIN_TOKEN`` or ``--admin-token-file``."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 from functools import partial
 from pathlib import Path
 from typing import Annotated
 
+import httpx
 import typer
 
 from guificloud.boxes import BoxConfig
 from guificloud.logging import configure_logging, get_logger
+from guificloud.secret_files import AdminTokenFile, admin_token, write_private
+from guificloud.settings import DEFAULT_PORTS
 from guificloud_agent.agent import Agent
 from guificloud_agent.config import ConfigError, load_config
 from guificloud_agent.drivers import DRIVERS, DriverFactory, Limits, LxcDriver, SimulatedDriver
@@ -72,7 +79,6 @@ def _stop_on_signals() -> asyncio.Event:
 def run_cmd(
     config: Annotated[Path | None, typer.Option("--config", help="BoxConfig JSON file.")] = None,
     box_id: Annotated[str | None, typer.Option(envvar="GUIFICLOUD_AGENT_BOX_ID")] = None,
-    token: Annotated[str | None, typer.Option(envvar="GUIFICLOUD_AGENT_TOKEN")] = None,
     provisioner_url: Annotated[
         str | None, typer.Option(envvar="GUIFICLOUD_AGENT_PROVISIONER_URL")
     ] = None,
@@ -132,13 +138,14 @@ def run_cmd(
     log_format: LogFormat = "auto",
     log_level: LogLevel = "info",
 ) -> None:
-    """Run the agent of one box, from its configuration file and/or flags."""
+    """Run the agent of one box, from its configuration file and/or flags (its token: from
+    the file, or GUIFICLOUD_AGENT_TOKEN)."""
     configure_logging("agent", fmt=log_format, level=log_level)
     try:
         box = load_config(
             config,
             box_id=box_id,
-            token=token,
+            token=os.environ.get("GUIFICLOUD_AGENT_TOKEN") or None,
             provisioner_url=provisioner_url,
             nats_url=nats_url,
             heartbeat_interval_s=heartbeat_interval,
@@ -178,7 +185,7 @@ def sim_cmd(
     boxes: Annotated[int, typer.Option("--boxes", min=1, help="How many simulated boxes.")],
     registry_url: Annotated[str, typer.Option("--registry-url")],
     provisioner_url: Annotated[str, typer.Option("--provisioner-url")],
-    admin_token: Annotated[str, typer.Option("--admin-token", envvar="GUIFICLOUD_ADMIN_TOKEN")],
+    admin_token_file: Path | None = AdminTokenFile,
     cache_dir: Annotated[
         Path, typer.Option("--cache-dir", help="One folder per box, and fleet.json.")
     ] = Path(".guificloud/boxes"),
@@ -209,7 +216,7 @@ def sim_cmd(
             boxes,
             registry_url,
             provisioner_url,
-            admin_token,
+            _required_admin_token(admin_token_file),
             cache_dir,
             reuse=reuse,
             rate_limit=rate_limit,
@@ -267,3 +274,41 @@ async def _sim(
         host_disk_mb=host_disk,
     )
     return 0
+
+
+def _required_admin_token(file: Path | None) -> str:
+    token = admin_token(file)
+    if token is None:
+        raise typer.BadParameter(
+            "the admin token is needed: set GUIFICLOUD_ADMIN_TOKEN or give a file",
+            param_hint="--admin-token-file",
+        )
+    return token
+
+
+@app.command("config")
+def config_cmd(
+    box_id: Annotated[str, typer.Argument(help="The box (its device id in the registry).")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Written readable by its owner only.")
+    ] = Path(".guificloud/box.json"),
+    provisioner_url: Annotated[
+        str, typer.Option("--provisioner-url", envvar="GUIFICLOUD_PROVISIONER_URL")
+    ] = f"http://127.0.0.1:{DEFAULT_PORTS['provisioner']}",
+    admin_token_file: Path | None = AdminTokenFile,
+) -> None:
+    """Save a box's configuration, its token included, for ``agent run --config`` (operator
+    only: it needs the admin token)."""
+    token = _required_admin_token(admin_token_file)
+    url = f"{provisioner_url.rstrip('/')}/api/v1/boxes/{box_id}/config"
+    try:
+        response = httpx.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    except httpx.HTTPError as exc:
+        typer.echo(f"error: provisioner unreachable at {provisioner_url}: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    if response.status_code != 200:
+        typer.echo(f"error: {url}: {response.status_code} {response.text[:300]}", err=True)
+        raise typer.Exit(1)
+    BoxConfig.model_validate(response.json())
+    write_private(output, response.text)
+    typer.echo(f"{output}: configuration of box {box_id} (mode 0600)")

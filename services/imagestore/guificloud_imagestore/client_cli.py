@@ -6,14 +6,15 @@
     guificloud image pull guifi-community-distro:1.1.0 -o distro.tar.gz
     guificloud image keys generate ~/.config/guificloud/publisher.key
     guificloud image keys add ~/.config/guificloud/publisher.key.pub --publisher guifi.net
-    guificloud image deprecate guifi-community-distro:1.0.0 --admin-token "$TOKEN"
-    guificloud image rm guifi-community-distro:1.0.0 --admin-token "$TOKEN"
-    guificloud image gc --admin-token "$TOKEN"
+    guificloud image deprecate guifi-community-distro:1.0.0 --admin-token-file ~/.gc-admin
+    guificloud image rm guifi-community-distro:1.0.0        # GUIFICLOUD_ADMIN_TOKEN set
+    guificloud image gc
 
-Changing the store (keys, deprecate, rm, gc) is for operators: give the admin token with
-``--admin-token`` or ``GUIFICLOUD_ADMIN_TOKEN`` (``guificloud dev`` keeps it in
-``.guificloud/admin-token``). Publishing (push) needs none; a store that requires
-signatures only takes images signed by a trusted key.
+Changing the store (keys, deprecate, rm, gc) is for operators: the admin token comes from
+``GUIFICLOUD_ADMIN_TOKEN`` or a file only its owner can read (``--admin-token-file``;
+``guificloud dev`` keeps one in ``.guificloud/admin-token``), never from an argument.
+Publishing (push) needs none; a store that requires signatures only takes images signed by
+a trusted key.
 
 Push and pull resume where an interrupted run stopped: run the same command again.
 """
@@ -39,6 +40,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
+from guificloud.secret_files import AdminTokenFile, admin_token
 from guificloud.settings import DEFAULT_PORTS
 from guificloud.signing import generate_key, key_id
 from guificloud_cli.output import Output, OutputOption, show
@@ -66,13 +68,6 @@ out = Console()
 err = Console(stderr=True)
 
 UrlOpt = typer.Option(DEFAULT_URL, "--url", envvar="GUIFICLOUD_IMAGESTORE_URL", help="The store.")
-TokenOpt = typer.Option(
-    None,
-    "--admin-token",
-    "--token",
-    envvar="GUIFICLOUD_ADMIN_TOKEN",
-    help="The operator's admin token.",
-)
 
 
 @contextmanager
@@ -244,10 +239,10 @@ def deprecate(
     ref: str = typer.Argument(..., help="Image id, or NAME:VERSION"),
     arch: str | None = typer.Option(None, "--arch", help="When the version has several."),
     url: str = UrlOpt,
-    token: str | None = TokenOpt,
+    token_file: Path | None = AdminTokenFile,
 ) -> None:
     """No longer offer an image for new deployments (operator only); it stays downloadable."""
-    with client(url, token) as c:
+    with client(url, admin_token(token_file)) as c:
         image = c.deprecate(find_image(c, ref, arch)["id"])
     out.print(f"deprecated {described(image)}", highlight=False, soft_wrap=True)
 
@@ -257,18 +252,18 @@ def rm(
     ref: str = typer.Argument(..., help="Image id, or NAME:VERSION"),
     arch: str | None = typer.Option(None, "--arch", help="When the version has several."),
     url: str = UrlOpt,
-    token: str | None = TokenOpt,
+    token_file: Path | None = AdminTokenFile,
 ) -> None:
     """Delete an image nothing uses (operator only); its version is never reused."""
-    with client(url, token) as c:
+    with client(url, admin_token(token_file)) as c:
         image = c.delete(find_image(c, ref, arch)["id"])
     out.print(f"deleted {described(image)}", highlight=False, soft_wrap=True)
 
 
 @image_app.command("gc")
-def gc(url: str = UrlOpt, token: str | None = TokenOpt) -> None:
+def gc(url: str = UrlOpt, token_file: Path | None = AdminTokenFile) -> None:
     """Collect garbage now (operator only): unused blobs and upload leftovers."""
-    with client(url, token) as c:
+    with client(url, admin_token(token_file)) as c:
         report = c.collect_garbage()
     out.print(
         f"removed {len(report['removed_blobs'])} blob(s), kept {report['kept_blobs']}; "
@@ -298,7 +293,7 @@ def keys_add(
     public_key: str = typer.Argument(..., help="base64 public key, or a file holding it"),
     publisher: str = typer.Option(..., "--publisher", help="Who signs with it."),
     url: str = UrlOpt,
-    token: str | None = TokenOpt,
+    token_file: Path | None = AdminTokenFile,
 ) -> None:
     """Trust a publisher key (operator only); boxes receive it with their configuration."""
     value = public_key
@@ -308,7 +303,7 @@ def keys_add(
             raise typer.BadParameter(
                 "that is a private key: give its .pub file", param_hint="PUBLIC_KEY"
             )
-    with client(url, token) as c:
+    with client(url, admin_token(token_file)) as c:
         key = c.add_key(publisher, value)
     out.print(f"trusted key {key['key_id']} of {key['publisher']}", highlight=False)
 
@@ -331,9 +326,9 @@ def _key_row(k: Mapping[str, Any]) -> list[Any]:
 
 
 @keys_app.command("rm")
-def keys_rm(key_id: str, url: str = UrlOpt, token: str | None = TokenOpt) -> None:
+def keys_rm(key_id: str, url: str = UrlOpt, token_file: Path | None = AdminTokenFile) -> None:
     """Revoke a publisher key (operator only): its signatures are no longer accepted."""
-    with client(url, token) as c:
+    with client(url, admin_token(token_file)) as c:
         c.revoke_key(key_id)
     out.print(f"revoked key {key_id}", highlight=False)
 
