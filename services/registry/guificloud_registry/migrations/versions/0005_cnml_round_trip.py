@@ -1,15 +1,15 @@
 """CNML round trip: the ``snmp_index`` of devices and radios, and the guifi.net
 ``parent_id`` of a zone imported without its parent zone.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -5,15 +5,15 @@ it) is only STABLE, as its dictionary could change; an index needs an IMMUTABLE 
 ``registry.unaccented`` calls it with the dictionary named. Where the extension cannot be
 installed the function returns its argument: search then ignores case but not accents.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
