@@ -277,7 +277,7 @@ async def _sim(
 
 
 def _required_admin_token(file: Path | None) -> str:
-    token = admin_token(file)
+    token: str | None = admin_token(file)
     if token is None:
         raise typer.BadParameter(
             "the admin token is needed: set GUIFICLOUD_ADMIN_TOKEN or give a file",
