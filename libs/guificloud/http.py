@@ -14,6 +14,7 @@ from structlog.contextvars import bind_contextvars, unbind_contextvars
 from guificloud.db.uow import UnitOfWork
 from guificloud.errors import DomainError, Unauthorized
 from guificloud.head import HeadAsGet
+from guificloud.http_failures import FailureMiddleware
 from guificloud.runtime import Runtime
 
 CORRELATION_HEADER = "X-Correlation-Id"
@@ -58,6 +59,7 @@ def create_base_app(runtime: Runtime, *, title: str, description: str) -> FastAP
     )
     app.state.runtime = runtime
 
+    app.add_middleware(FailureMiddleware, suspect=runtime.database.suspect)
     app.add_middleware(CorrelationMiddleware)
     app.add_middleware(HeadAsGet)
 
@@ -83,6 +85,9 @@ def create_base_app(runtime: Runtime, *, title: str, description: str) -> FastAP
             status_code=200 if ok else 503,
         )
 
+    from guificloud.deadletters_api import router as deadletters  # it imports this module
+
+    app.include_router(deadletters)
     return app
 
 

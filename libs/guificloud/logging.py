@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import structlog
 from structlog.contextvars import bind_contextvars, get_contextvars, merge_contextvars
 
-__all__ = ["bind_contextvars", "configure_logging", "current_correlation_id", "get_logger"]
+__all__ = [
+    "Throttle",
+    "bind_contextvars",
+    "configure_logging",
+    "current_correlation_id",
+    "get_logger",
+]
 
 
 def configure_logging(service: str, *, fmt: str = "auto", level: str = "info") -> None:
@@ -45,3 +53,30 @@ def get_logger(name: str | None = None) -> Any:
 def current_correlation_id() -> str | None:
     value = get_contextvars().get("correlation_id")
     return str(value) if value is not None else None
+
+
+class Throttle:
+    """At most one log line per key every ``every_s`` seconds, so that an outage logs one
+    line per kind of failure and interval, saying with ``count=`` how many it stands for,
+    instead of one line (and a traceback) per request or message."""
+
+    def __init__(
+        self, every_s: float = 10.0, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._every_s = every_s
+        self._clock = clock
+        self._last: dict[Hashable, float] = {}
+        self._held: dict[Hashable, int] = {}
+
+    def admit(self, key: Hashable) -> int:
+        """0 to stay silent; else how many occurrences the line to log stands for: this one
+        and those held back since the last line of ``key``."""
+        held = self._held.get(key, 0) + 1
+        now = self._clock()
+        last = self._last.get(key)
+        if last is not None and now - last < self._every_s:
+            self._held[key] = held
+            return 0
+        self._last[key] = now
+        self._held[key] = 0
+        return held

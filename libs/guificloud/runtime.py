@@ -17,13 +17,14 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from guificloud.bus.connection import Bus
 from guificloud.bus.consumer import Consumer, Subscription
 from guificloud.bus.outbox import OutboxPublisher
 from guificloud.db import migrations
+from guificloud.db.availability import DatabaseWatch
 from guificloud.db.engine import make_engine, make_session_factory
 from guificloud.db.messaging import MessagingTables
 from guificloud.db.uow import UnitOfWork
@@ -63,7 +64,10 @@ class Runtime:
         self.engine = engine
         self.session_factory: async_sessionmaker[AsyncSession] = make_session_factory(engine)
         self.bus = bus
-        self.outbox = OutboxPublisher(bus, self.session_factory, definition.messaging)
+        self.database = DatabaseWatch(engine)
+        self.outbox = OutboxPublisher(
+            bus, self.session_factory, definition.messaging, suspect=self.database.suspect
+        )
         self.state: dict[str, Any] = {}
 
     @classmethod
@@ -99,20 +103,25 @@ class Runtime:
         )
 
     async def readiness(self) -> dict[str, bool]:
-        """What ``/readyz`` reports: database reachable, migrations applied, NATS connected."""
+        """What ``/readyz`` reports: database reachable, migrations applied, NATS connected.
+
+        A database that does not answer within seconds is not ready; the outage is logged
+        once by the database watch, not once per probe."""
         checks = {"database": False, "migrations": False, "nats": self.bus.connected}
+        if await self.database.check() is not None:
+            self.database.suspect()
+            return checks
+        checks["database"] = True
         try:
-            async with self.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-            checks["database"] = True
             checks["migrations"] = await migrations.is_current(
                 self.engine, self.definition.migrations, self.settings.db_schema
             )
-        except Exception as exc:  # noqa: BLE001 - reported, not raised
-            log.warning("readiness.database_failed", error=str(exc))
+        except Exception as exc:  # reported, not raised
+            self.database.suspect(exc)
         return checks
 
     async def close(self) -> None:
+        await self.database.close()
         await self.bus.close()
         await self.engine.dispose()
 
@@ -138,6 +147,7 @@ async def running(runtime: Runtime, stop: asyncio.Event) -> AsyncIterator[list[a
             sub if ack_wait is None else replace(sub, ack_wait_s=ack_wait),
             runtime.uow,
             service=definition.name,
+            suspect=runtime.database.suspect,
         )
         for sub in definition.subscriptions(runtime)
     ]

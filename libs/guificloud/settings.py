@@ -45,7 +45,7 @@ class ServiceSettings(BaseSettings):
     admin_token: str = shared("admin_token", "dev-admin-token")  # type: ignore[assignment]
     consumer_ack_wait_s: float | None = shared("consumer_ack_wait_s", None)  # type: ignore[assignment]
     """Seconds before JetStream redelivers an unacknowledged message (that a crashed
-    instance held); unset, each subscription's own (30 s)."""
+    instance held); unset, each subscription's own (5 s)."""
     idempotency_ttl_s: float = shared("idempotency_ttl_s", 86400.0)  # type: ignore[assignment]
     """How long the response to a request with an ``Idempotency-Key`` is kept for its
     retries (24 h)."""

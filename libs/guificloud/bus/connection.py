@@ -13,7 +13,8 @@ from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfi
 from nats.js.errors import NotFoundError
 
 from guificloud.events.envelope import Envelope
-from guificloud.logging import get_logger
+from guificloud.failures import describe, kind
+from guificloud.logging import Throttle, get_logger
 from guificloud.streams import StreamSpec
 
 log = get_logger(__name__)
@@ -40,6 +41,7 @@ class Bus:
         connect_timeout: float = 2.0,
     ) -> Bus:
         closing: list[bool] = []
+        throttle = Throttle()  # every reconnect attempt reports its failure
 
         async def _disconnected() -> None:
             if not closing:
@@ -49,7 +51,8 @@ class Bus:
             log.info("nats.reconnected", client=name)
 
         async def _error(exc: Exception) -> None:
-            log.warning("nats.error", client=name, error=str(exc))
+            if count := throttle.admit(kind(exc)):
+                log.warning("nats.error", client=name, error=describe(exc), count=count)
 
         kwargs: dict[str, Any] = {}
         if user is not None:
@@ -109,6 +112,6 @@ class Bus:
         self._closing.append(True)
         try:
             await self.nc.drain()
-        except Exception:  # noqa: BLE001 - NATS already gone: close without draining
+        except Exception:  # NATS already gone: close without draining
             with contextlib.suppress(Exception):
                 await self.nc.close()

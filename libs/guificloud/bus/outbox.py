@@ -1,9 +1,13 @@
-"""Publishing the outbox: right after commit, and a relay for what a crash left behind."""
+"""Publishing the outbox: right after commit, and a relay for what a crash left behind.
+
+With NATS or the database away, the relay keeps trying every second and logs one line per
+kind of failure and ten seconds (``count=``); nothing in the outbox is ever given up.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -13,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from guificloud.bus.connection import Bus
 from guificloud.db.messaging import MessagingTables
 from guificloud.events.envelope import Envelope
-from guificloud.logging import get_logger
+from guificloud.failures import Failure, classify, describe, kind
+from guificloud.logging import Throttle, get_logger
 
 log = get_logger(__name__)
 
@@ -27,7 +32,9 @@ class OutboxPublisher:
         *,
         relay_interval_s: float = 1.0,
         relay_grace_s: float = 2.0,
+        suspect: Callable[[BaseException], None] | None = None,
     ) -> None:
+        """``suspect`` is told of each transient failure (the runtime's database watch)."""
         self._bus = bus
         self._factory = session_factory
         self._tables = tables
@@ -37,6 +44,23 @@ class OutboxPublisher:
         self._published: list[UUID] = []
         self._flusher: asyncio.Task[None] | None = None
         self._delete_delay_s = 0.05
+        self._suspect = suspect
+        self._throttle = Throttle()
+
+    def _failed(self, event: str, exc: BaseException, **fields: object) -> None:
+        """One line per event and kind of failure every 10 s; a traceback only for what is
+        not a known transient failure."""
+        transient = classify(exc) is Failure.TRANSIENT
+        if transient and self._suspect is not None:
+            self._suspect(exc)
+        if count := self._throttle.admit((event, kind(exc))):
+            log.warning(
+                event,
+                error=describe(exc),
+                count=count,
+                exc_info=None if transient else exc,
+                **fields,
+            )
 
     async def publish_committed(self, events: Sequence[tuple[str, Envelope]]) -> None:
         """Called by the unit of work after commit; failures are left to the relay.
@@ -46,8 +70,8 @@ class OutboxPublisher:
         that second copy harmless."""
         try:
             await asyncio.gather(*(self._bus.publish(s, env) for s, env in events))
-        except Exception as exc:  # noqa: BLE001 - the relay retries
-            log.warning("outbox.publish_deferred", error=str(exc), events=len(events))
+        except Exception as exc:  # the relay retries
+            self._failed("outbox.publish_deferred", exc, events=len(events))
             return
         self._published.extend(env.id for _, env in events)
         if self._flusher is None or self._flusher.done():
@@ -62,8 +86,8 @@ class OutboxPublisher:
                     await session.execute(
                         delete(self._tables.outbox).where(self._tables.outbox.c.id.in_(ids))
                     )
-            except Exception as exc:  # noqa: BLE001 - the relay will publish and delete them
-                log.warning("outbox.delete_failed", error=str(exc), events=len(ids))
+            except Exception as exc:  # the relay will publish and delete them
+                self._failed("outbox.delete_failed", exc, events=len(ids))
 
     async def flush(self) -> None:
         """Delete what has been published (on shutdown, and in tests)."""
@@ -95,8 +119,8 @@ class OutboxPublisher:
         while not stop.is_set():
             try:
                 await self.relay_once()
-            except Exception as exc:  # noqa: BLE001 - keep relaying
-                log.warning("outbox.relay_failed", error=str(exc))
+            except Exception as exc:  # keep relaying
+                self._failed("outbox.relay_failed", exc)
             try:
                 await asyncio.wait_for(stop.wait(), timeout=self._interval)
             except TimeoutError:
