@@ -85,7 +85,9 @@ _mount_agent()
 
 
 def _mount_resources() -> None:
-    """Resource commands over the services' APIs: zones, nodes, devices, CNML, images, slices."""
+    """Resource commands over the services' APIs: zones, nodes, devices, CNML, images, slices;
+    dead letters."""
+    from guificloud_cli.deadletter_cmds import deadletter_app
     from guificloud_cli.registry_cmds import cnml_app, device_app, node_app, zone_app
     from guificloud_cli.slice_cmds import slice_app
     from guificloud_imagestore.client_cli import image_app
@@ -96,6 +98,7 @@ def _mount_resources() -> None:
     app.add_typer(cnml_app, name="cnml")
     app.add_typer(image_app, name="image")
     app.add_typer(slice_app, name="slice")
+    app.add_typer(deadletter_app, name="deadletters")
 
 
 _mount_resources()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import time
 
 from sqlalchemy import text
@@ -32,6 +33,7 @@ class DatabaseWatch:
         self._timeout_s = probe_timeout_s
         self._down_since: float | None = None
         self._probe: asyncio.Task[None] | None = None
+        self._context = contextvars.copy_context()  # the service's, not a request's
 
     @property
     def available(self) -> bool:
@@ -52,7 +54,7 @@ class DatabaseWatch:
         """A failure that may mean the database is away: probe it, unless a probe runs."""
         if self._probe is None or self._probe.done():
             self._probe = asyncio.get_running_loop().create_task(
-                self._watch(time.monotonic()), name="database-watch"
+                self._watch(time.monotonic()), name="database-watch", context=self._context.copy()
             )
 
     async def _watch(self, since: float) -> None:
