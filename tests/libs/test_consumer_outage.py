@@ -100,7 +100,7 @@ async def test_a_message_is_kept_through_a_database_outage_and_handled_once_afte
         try:
 
             async def beyond_max_attempts() -> bool:
-                return await rig.deliveries("t-outage") > sub.max_attempts + 2
+                return bool(await rig.deliveries("t-outage") > sub.max_attempts + 2)
 
             await eventually(beyond_max_attempts, what="deliveries beyond max_attempts")
             assert not rig.watch.available
@@ -217,7 +217,7 @@ async def test_a_missing_stream_is_awaited_quietly_then_warned_of_once(
     sub = Subscription(
         stream=later.name, durable="t-later", handlers={BoxSync: handler}, subjects=("later.>",)
     )
-    consumer = Consumer(bus, sub, lambda **_: None, service="test")  # type: ignore[arg-type,return-value]
+    consumer = Consumer(bus, sub, lambda **_: None, service="test")  # never gets a message
     try:
         with capture_logs() as logs:
             stop, task = await _running(consumer)
@@ -238,7 +238,7 @@ async def test_a_missing_stream_is_awaited_quietly_then_warned_of_once(
 
 async def _ack_pending_is(rig: Rig, durable: str, expected: int) -> bool:
     info = await rig.bus.js.consumer_info(BOXES.name, durable)
-    return info.num_ack_pending == expected
+    return bool(info.num_ack_pending == expected)
 
 
 async def _durable_exists(rig: Rig, durable: str) -> bool:

@@ -79,7 +79,7 @@ def test_a_refusal_is_permanent_and_a_bug_is_unknown(tmp_path: Path) -> None:
         (tmp_path / "absent").read_text()
     assert classify(missing.value) is Failure.UNKNOWN, "a missing file is ours, not an outage"
     with pytest.raises(KeyError) as bug:
-        _ = {}["x"]
+        _ = dict[str, int]()["x"]
     assert classify(bug.value) is Failure.UNKNOWN
     wrapped = RuntimeError("handler failed")
     wrapped.__cause__ = ConnectionResetError("peer reset")
