@@ -67,7 +67,10 @@ class OutboxPublisher:
 
         The published rows are deleted in batches a moment later: should a crash come first,
         the relay publishes them again, and ``Nats-Msg-Id`` and the consumers' inbox make
-        that second copy harmless."""
+        that second copy harmless. With NATS away nothing is tried: a publish would hold the
+        request until its timeout, and the relay publishes the rows once NATS is back."""
+        if not self._bus.connected:
+            return
         try:
             await asyncio.gather(*(self._bus.publish(s, env) for s, env in events))
         except Exception as exc:  # the relay retries
@@ -118,7 +121,8 @@ class OutboxPublisher:
     async def run_relay(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                await self.relay_once()
+                if self._bus.connected:  # else each pass would wait out a publish timeout
+                    await self.relay_once()
             except Exception as exc:  # keep relaying
                 self._failed("outbox.relay_failed", exc)
             try:
