@@ -8,16 +8,17 @@
 
 Each service answers for its own consumers. Its URL: ``--url``, else
 ``GUIFICLOUD_<SERVICE>_URL`` (as the other commands read it), else the local default port.
-Operators only: the admin token comes from ``GUIFICLOUD_ADMIN_TOKEN`` or a file
-(``--admin-token-file``; ``guificloud dev`` keeps one in ``<data folder>/admin-token``),
-never from the command line, where other users of the machine could read it.
+Operators only: the admin token comes from ``GUIFICLOUD_ADMIN_TOKEN`` or an owner-only file
+(``--admin-token-file``; ``guificloud dev`` keeps one in ``.guificloud/admin-token``), never
+from the command line. A replay of one already handled has no second effect, but a replay
+retried after a lost answer says 404: the first one was done.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -26,9 +27,11 @@ from typing import Any
 import httpx
 import typer
 from rich.console import Console
-from rich.table import Table
 
+from guificloud.retries import RetryingTransport
+from guificloud.secret_files import AdminTokenFile, admin_token
 from guificloud.settings import DEFAULT_PORTS
+from guificloud_cli.output import Output, OutputOption, show
 from guificloud_cli.registry_cmds import Failed, checked, run
 
 PATH = "/api/v1/deadletters"
@@ -50,11 +53,6 @@ ServiceOpt = typer.Option(..., "--service", help="Whose dead letters.")
 UrlOpt = typer.Option(
     None, "--url", help="The service's URL (default: GUIFICLOUD_<SERVICE>_URL, else local)."
 )
-TokenFileOpt = typer.Option(
-    None,
-    "--admin-token-file",
-    help="File holding the admin token (default: GUIFICLOUD_ADMIN_TOKEN, else the dev one).",
-)
 DurableOpt = typer.Option(None, "--durable", help="Only this consumer's.")
 SubjectOpt = typer.Option(None, "--subject", help="Only this original subject (wildcards ok).")
 
@@ -71,45 +69,33 @@ def service_url(service: Service, url: str | None) -> str:
     )
 
 
-def admin_token(token_file: Path | None) -> str:
-    """From the file given, else ``GUIFICLOUD_ADMIN_TOKEN``, else ``guificloud dev``'s."""
-    if token_file is None:
-        if token := os.environ.get("GUIFICLOUD_ADMIN_TOKEN"):
-            return token
-        token_file = Path(os.environ.get("GUIFICLOUD_DATA_DIR", ".guificloud")) / "admin-token"
-        if not token_file.is_file():
-            raise Failed("an admin token is needed: GUIFICLOUD_ADMIN_TOKEN or --admin-token-file")
-    try:
-        token = token_file.read_text().strip()
-    except OSError as exc:
-        raise Failed(f"cannot read the admin token from {token_file}: {exc.strerror}") from exc
-    if not token:
-        raise Failed(f"{token_file} is empty")
-    return token
-
-
 @contextmanager
 def service_client(
     service: Service, url: str | None, token_file: Path | None
 ) -> Iterator[httpx.Client]:
+    """A client with the admin token, retrying while the service is briefly unreachable."""
+    token = admin_token(token_file)
+    if token is None:
+        raise Failed("an admin token is needed: GUIFICLOUD_ADMIN_TOKEN or --admin-token-file")
     base = service_url(service, url)
-    headers = {"Authorization": f"Bearer {admin_token(token_file)}"}
-    with httpx.Client(base_url=base.rstrip("/"), timeout=30.0, headers=headers) as client:
+    with httpx.Client(
+        base_url=base.rstrip("/"),
+        timeout=30.0,
+        headers={"Authorization": f"Bearer {token}"},
+        transport=RetryingTransport(),
+    ) as client:
         try:
             yield client
         except httpx.HTTPError as exc:
             raise Failed(f"{service.value} unreachable at {base}: {exc}") from exc
 
 
-def _table(title: str, letters: list[dict[str, Any]]) -> Table:
-    table = Table(title=title, title_justify="left")
-    for column in ("seq", "when", "durable", "subject", "event", "reason"):
-        table.add_column(column, overflow="fold", no_wrap=column == "seq")
-    for d in letters:
-        when = (d.get("dead_lettered_at") or "")[:19].replace("T", " ")
-        event = d.get("event_type") or ""
-        table.add_row(str(d["seq"]), when, d["durable"], d["subject"], event, d["reason"])
-    return table
+COLUMNS = ("seq", "when", "durable", "subject", "event", "reason")
+
+
+def _row(d: Mapping[str, Any]) -> Sequence[Any]:
+    when = (d.get("dead_lettered_at") or "")[:19].replace("T", " ")
+    return (d["seq"], when, d["durable"], d["subject"], d.get("event_type") or "", d["reason"])
 
 
 @deadletter_app.command("list")
@@ -119,8 +105,9 @@ def list_cmd(
     subject: str | None = SubjectOpt,
     limit: int = typer.Option(50, "--limit", min=1, max=500, help="Rows per page."),
     every: bool = typer.Option(False, "--all", help="Follow the next links to the last page."),
+    output: Output | None = OutputOption,
     url: str | None = UrlOpt,
-    token_file: Path | None = TokenFileOpt,
+    token_file: Path | None = AdminTokenFile,
 ) -> None:
     """The service's dead letters, oldest first."""
 
@@ -137,7 +124,13 @@ def list_cmd(
                         err.print("[dim]more rows: --all to list them all[/dim]")
                     break
                 response = client.get(link)
-        out.print(_table(f"dead letters of {service.value} ({len(rows)})", rows))
+        show(
+            rows,
+            COLUMNS,
+            _row,
+            title=f"dead letters of {service.value} ({len(rows)})",
+            output=output,
+        )
 
     run(body)
 
@@ -150,7 +143,7 @@ def show_cmd(
     seq: int = SeqArg,
     service: Service = ServiceOpt,
     url: str | None = UrlOpt,
-    token_file: Path | None = TokenFileOpt,
+    token_file: Path | None = AdminTokenFile,
 ) -> None:
     """One dead letter with its reason and the message as received."""
 
@@ -178,7 +171,7 @@ def replay_cmd(
     subject: str | None = SubjectOpt,
     service: Service = ServiceOpt,
     url: str | None = UrlOpt,
-    token_file: Path | None = TokenFileOpt,
+    token_file: Path | None = AdminTokenFile,
 ) -> None:
     """Publish dead letters again on their original subjects, once their cause is fixed.
 
@@ -204,7 +197,7 @@ def discard_cmd(
     seq: int = SeqArg,
     service: Service = ServiceOpt,
     url: str | None = UrlOpt,
-    token_file: Path | None = TokenFileOpt,
+    token_file: Path | None = AdminTokenFile,
 ) -> None:
     """Remove a dead letter for good (it is not replayed)."""
 

@@ -59,7 +59,7 @@ def create_base_app(runtime: Runtime, *, title: str, description: str) -> FastAP
     )
     app.state.runtime = runtime
 
-    app.add_middleware(FailureMiddleware, suspect=runtime.database.suspect)
+    app.add_middleware(FailureMiddleware, suspect=lambda exc: runtime.database.suspect(exc))
     app.add_middleware(CorrelationMiddleware)
     app.add_middleware(HeadAsGet)
 

@@ -48,7 +48,7 @@ class FailureMiddleware:
 
         try:
             await self.app(scope, receive, tracking)
-        except Exception as exc:  # answered here, logged once per kind and 10 s
+        except Exception as exc:  # noqa: BLE001 - answered here, logged once per kind and 10 s
             transient = classify(exc) is Failure.TRANSIENT
             self._log(scope, exc, transient)
             if started:  # too late for a status: the client sees the connection end

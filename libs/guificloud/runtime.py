@@ -116,7 +116,7 @@ class Runtime:
             checks["migrations"] = await migrations.is_current(
                 self.engine, self.definition.migrations, self.settings.db_schema
             )
-        except Exception as exc:  # reported, not raised
+        except Exception as exc:  # noqa: BLE001 - reported, not raised
             self.database.suspect(exc)
         return checks
 

@@ -14,34 +14,36 @@ from typer.testing import CliRunner
 from guificloud.bus.deadletters import CONSUMER, ORIGINAL_STREAM, ORIGINAL_SUBJECT, REASON
 from guificloud.streams import BOXES, DEADLETTER
 from guificloud.testing.processes import ServiceProcess
-from guificloud_cli.deadletter_cmds import Service, admin_token, deadletter_app, service_url
-from guificloud_cli.registry_cmds import Failed
+from guificloud_cli.deadletter_cmds import Service, deadletter_app, service_url
 
 TOKEN = "t-cli-admin-token"
 UNREACHABLE = ["--service", "registry", "--url", "http://127.0.0.1:9"]
 
 
 @pytest.mark.unit
-def test_the_token_comes_from_a_file_or_the_environment_never_argv(
+def test_the_token_comes_from_the_environment_or_an_owner_only_file_never_argv(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("GUIFICLOUD_ADMIN_TOKEN", raising=False)
-    monkeypatch.setenv("GUIFICLOUD_DATA_DIR", str(tmp_path / "nothing-here"))
-    with pytest.raises(Failed, match="admin token is needed"):
-        admin_token(None)
-    given = tmp_path / "token"
-    given.write_text(f"{TOKEN}\n")
-    assert admin_token(given) == TOKEN
-    monkeypatch.setenv("GUIFICLOUD_ADMIN_TOKEN", "from-env")
-    assert admin_token(None) == "from-env"
-    assert admin_token(given) == TOKEN, "a file named on purpose wins"
-    (tmp_path / "empty").write_text("\n")
-    with pytest.raises(Failed, match="empty"):
-        admin_token(tmp_path / "empty")
-    with pytest.raises(Failed, match="cannot read"):
-        admin_token(tmp_path / "absent")
-    refused = CliRunner().invoke(deadletter_app, ["list", *UNREACHABLE, "--admin-token", "x"])
-    assert refused.exit_code == 2 and "No such option" in refused.output
+    monkeypatch.delenv("GUIFICLOUD_ADMIN_TOKEN_FILE", raising=False)
+    runner = CliRunner()
+    missing = runner.invoke(deadletter_app, ["list", *UNREACHABLE])
+    assert missing.exit_code == 1 and "admin token is needed" in missing.output
+    shared = tmp_path / "token"
+    shared.write_text(TOKEN)
+    shared.chmod(0o644)
+    open_file = runner.invoke(
+        deadletter_app, ["list", *UNREACHABLE, "--admin-token-file", str(shared)]
+    )
+    assert open_file.exit_code == 2 and "chmod 600" in open_file.output
+    shared.chmod(0o600)
+    # with a token, the request is sent: the unreachable URL is the failure now
+    with_file = runner.invoke(
+        deadletter_app, ["list", *UNREACHABLE, "--admin-token-file", str(shared)]
+    )
+    assert with_file.exit_code == 1 and "registry unreachable" in with_file.output
+    argv = runner.invoke(deadletter_app, ["list", *UNREACHABLE, "--admin-token", TOKEN])
+    assert argv.exit_code == 2 and "No such option" in argv.output
 
 
 @pytest.mark.unit
@@ -109,6 +111,7 @@ async def test_list_show_replay_and_discard_against_a_running_service(
     monkeypatch.delenv("GUIFICLOUD_ADMIN_TOKEN", raising=False)
     token_file = tmp_path / "admin-token"
     token_file.write_text(TOKEN)
+    token_file.chmod(0o600)
     where = ["--service", "registry", "--url", registry.url, "--admin-token-file", str(token_file)]
     runner = CliRunner()
 
@@ -128,8 +131,6 @@ async def test_list_show_replay_and_discard_against_a_running_service(
         assert (await js.get_msg(BOXES.name, 1)).subject == "box.b1.sync"
         await asyncio.to_thread(cli, "discard", str(seqs[1]))
         assert (await js.stream_info(DEADLETTER.name)).state.messages == 0
-        wrong = tmp_path / "wrong"
-        wrong.write_text("guess")
         refused = await asyncio.to_thread(
             runner.invoke,
             deadletter_app,

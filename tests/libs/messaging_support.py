@@ -7,7 +7,6 @@ import inspect
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy import MetaData, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from guificloud.db.engine import make_session_factory
@@ -33,11 +32,6 @@ def uow_factory(engine: AsyncEngine, tables: MessagingTables) -> Callable[..., U
         return UnitOfWork(factory, tables, source="test", **kw)
 
     return make
-
-
-def via_port(url: str, port: int) -> str:
-    """``url`` with its port replaced (to go through a proxy)."""
-    return make_url(url).set(port=port).render_as_string(hide_password=False)
 
 
 async def eventually(

@@ -1,5 +1,5 @@
 """Consumers through a real database outage: the database is reached through a TCP proxy the
-test stops and starts, so connections are refused and reset for real."""
+test cuts and restores, so connections are dropped and refused for real."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from uuid import uuid4
 import pytest
 import pytest_asyncio
 from nats.js.errors import NotFoundError
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from structlog.testing import capture_logs
 
@@ -25,8 +24,8 @@ from guificloud.db.uow import UnitOfWork
 from guificloud.events.envelope import Envelope
 from guificloud.events.provisioner import BoxSync
 from guificloud.streams import BOXES, DEADLETTER, StreamSpec
-from tests.libs.messaging_support import create_messaging, eventually, uow_factory, via_port
-from tests.libs.tcp_proxy import TcpProxy
+from guificloud.testing.pgproxy import PgProxy, pg_proxy
+from tests.libs.messaging_support import create_messaging, eventually, uow_factory
 
 pytestmark = pytest.mark.integration
 
@@ -34,7 +33,7 @@ pytestmark = pytest.mark.integration
 @dataclass
 class Rig:
     bus: Bus
-    proxy: TcpProxy
+    proxy: PgProxy
     engine: AsyncEngine
     uow: UowFactory
     watch: DatabaseWatch
@@ -57,19 +56,16 @@ class Rig:
 
 @pytest_asyncio.fixture
 async def rig(database_url: str, nats_url: str) -> AsyncIterator[Rig]:
-    url = make_url(database_url)
-    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
-    await proxy.start()
-    engine = make_engine(via_port(database_url, proxy.port))
-    tables = await create_messaging(engine)
-    bus = await Bus.connect(nats_url, name="test")
-    await bus.declare((BOXES, DEADLETTER))
-    watch = DatabaseWatch(engine, probe_interval_s=0.2)
-    yield Rig(bus, proxy, engine, uow_factory(engine, tables), watch)
-    await watch.close()
-    await bus.close()
-    await proxy.stop()
-    await engine.dispose()
+    async with pg_proxy(database_url) as proxy:
+        engine = make_engine(proxy.url())
+        tables = await create_messaging(engine)
+        bus = await Bus.connect(nats_url, name="test")
+        await bus.declare((BOXES, DEADLETTER))
+        watch = DatabaseWatch(engine, probe_interval_s=0.2)
+        yield Rig(bus, proxy, engine, uow_factory(engine, tables), watch)
+        await watch.close()
+        await bus.close()
+        await engine.dispose()
 
 
 async def _running(consumer: Consumer) -> tuple[asyncio.Event, asyncio.Task[None]]:
@@ -93,7 +89,7 @@ async def test_a_message_is_kept_through_a_database_outage_and_handled_once_afte
         max_attempts=3,
     )
     consumer = Consumer(rig.bus, sub, rig.uow, service="test", suspect=rig.watch.suspect)
-    await rig.proxy.stop()
+    rig.proxy.cut()
     await rig.publish(1)
     with capture_logs() as logs:
         stop, task = await _running(consumer)
@@ -105,7 +101,7 @@ async def test_a_message_is_kept_through_a_database_outage_and_handled_once_afte
             await eventually(beyond_max_attempts, what="deliveries beyond max_attempts")
             assert not rig.watch.available
             assert handled == [] and await rig.dead_letters() == 0
-            await rig.proxy.start()
+            rig.proxy.restore()
             await eventually(lambda: handled == [1] and rig.watch.available)
         finally:
             stop.set()
@@ -117,8 +113,6 @@ async def test_a_message_is_kept_through_a_database_outage_and_handled_once_afte
     said = [entry["event"] for entry in logs]
     assert said.count("database.unavailable") == 1 and said.count("database.available") == 1
     assert said.count("consumer.waiting") == 1, "one line per kind and 10 s, not per attempt"
-    waiting = next(entry for entry in logs if entry["event"] == "consumer.waiting")
-    assert "ConnectionRefusedError" in waiting["error"]
 
 
 async def test_a_bad_payload_is_dead_lettered_at_once_with_its_reason(rig: Rig) -> None:

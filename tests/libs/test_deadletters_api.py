@@ -18,12 +18,16 @@ from guificloud.errors import PermanentFailure
 from guificloud.events.envelope import Envelope
 from guificloud.events.provisioner import BoxSync
 from guificloud.streams import BOXES, DEADLETTER
+from guificloud.testing.inprocess import InProcessService, service_in_process
+from guificloud_registry.service import DEFINITION
+from guificloud_registry.settings import RegistrySettings
 from tests.libs.messaging_support import eventually
-from tests.libs.served import ADMIN, Served, served_registry
 
 pytestmark = pytest.mark.integration
 
 PATH = "/api/v1/deadletters"
+ADMIN_TOKEN = "t-admin-token-for-tests"
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 @dataclass
@@ -31,7 +35,7 @@ class Fleet:
     """Two consumers of the same subject: ``t-strict`` refuses boxes not allowed yet,
     ``t-lenient`` takes everything."""
 
-    served: Served
+    served: InProcessService
     strict: list[int] = field(default_factory=list)
     lenient: list[int] = field(default_factory=list)
 
@@ -56,7 +60,10 @@ class Fleet:
 
 @pytest_asyncio.fixture
 async def fleet(database_url: str, nats_url: str) -> AsyncIterator[Fleet]:
-    async with served_registry(database_url, nats_url) as served:
+    settings = RegistrySettings(
+        database_url=database_url, nats_url=nats_url, admin_token=ADMIN_TOKEN
+    )
+    async with service_in_process(DEFINITION, settings) as served:
         runtime = served.runtime
         await runtime.bus.declare((BOXES,))
         async with runtime.engine.begin() as conn:
@@ -98,7 +105,7 @@ async def fleet(database_url: str, nats_url: str) -> AsyncIterator[Fleet]:
 
 
 async def test_dead_letters_are_listed_replayed_once_fixed_and_discarded(fleet: Fleet) -> None:
-    http = fleet.served.http
+    http = fleet.served.client
     box = await fleet.publish(1)
     await fleet.served.runtime.bus.js.publish(f"box.{uuid4()}.sync", b"not json")
     await eventually(lambda: _at_least(fleet.dead_letters(), 3), what="three dead letters")
@@ -139,7 +146,7 @@ async def test_dead_letters_are_listed_replayed_once_fixed_and_discarded(fleet: 
 
 
 async def test_replay_all_of_a_durable_and_only_this_services_letters(fleet: Fleet) -> None:
-    http = fleet.served.http
+    http = fleet.served.client
     boxes = [await fleet.publish(generation) for generation in (2, 3)]
     await eventually(lambda: _at_least(fleet.dead_letters(), 2), what="two dead letters")
     js = fleet.served.runtime.bus.js
@@ -171,7 +178,7 @@ async def test_every_dead_letter_route_refuses_without_the_admin_token(
 ) -> None:
     await fleet.publish(4)  # refused by t-strict: there is a dead letter to protect
     await eventually(lambda: _at_least(fleet.dead_letters(), 1), what="a dead letter")
-    http = fleet.served.http
+    http = fleet.served.client
     anonymous = await http.request(method, path)
     wrong = await http.request(method, path, headers={"Authorization": "Bearer guess"})
     assert anonymous.status_code == wrong.status_code == 401

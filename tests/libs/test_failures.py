@@ -25,7 +25,7 @@ from guificloud.failures import Failure, classify, describe, kind
 async def _raised(awaitable: object) -> BaseException:
     try:
         await awaitable  # type: ignore[misc]
-    except Exception as exc:  # the exception under test
+    except Exception as exc:  # noqa: BLE001 - the exception under test
         return exc
     raise AssertionError("nothing raised")
 

@@ -7,43 +7,43 @@ from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
-from sqlalchemy.engine import make_url
 from structlog.testing import capture_logs
 
-from tests.libs.messaging_support import eventually, via_port
-from tests.libs.served import Served, served_registry
-from tests.libs.tcp_proxy import TcpProxy
+from guificloud.testing.inprocess import InProcessService, service_in_process
+from guificloud.testing.pgproxy import PgProxy, pg_proxy
+from guificloud_registry.service import DEFINITION
+from guificloud_registry.settings import RegistrySettings
+from tests.libs.messaging_support import eventually
 
 pytestmark = pytest.mark.integration
 
 
 @pytest_asyncio.fixture
-async def proxy(database_url: str) -> AsyncIterator[TcpProxy]:
-    url = make_url(database_url)
-    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
-    await proxy.start()
-    yield proxy
-    await proxy.stop()
+async def proxy(database_url: str) -> AsyncIterator[PgProxy]:
+    async with pg_proxy(database_url) as proxy:
+        yield proxy
 
 
 @pytest_asyncio.fixture
-async def served(database_url: str, nats_url: str, proxy: TcpProxy) -> AsyncIterator[Served]:
-    async with served_registry(via_port(database_url, proxy.port), nats_url) as served:
+async def served(proxy: PgProxy, nats_url: str) -> AsyncIterator[InProcessService]:
+    """The registry, its database reached through the proxy."""
+    settings = RegistrySettings(database_url=proxy.url(), nats_url=nats_url)
+    async with service_in_process(DEFINITION, settings) as served:
         yield served
 
 
 async def test_a_database_outage_is_503_with_retry_after_and_not_ready(
-    served: Served, proxy: TcpProxy
+    served: InProcessService, proxy: PgProxy
 ) -> None:
-    http = served.http
+    http = served.client
     assert (await http.get("/api/v1/zones")).status_code == 200
     assert (await http.get("/readyz")).status_code == 200
     with capture_logs() as logs:
-        await proxy.stop()
+        proxy.cut()
         answers = [await http.get("/api/v1/zones") for _ in range(20)]
         ready = await http.get("/readyz")
         await eventually(lambda: not served.runtime.database.available)
-        await proxy.start()
+        proxy.restore()
         await eventually(lambda: served.runtime.database.available)
         after = await http.get("/api/v1/zones")
         ready_after = await http.get("/readyz")
@@ -62,14 +62,14 @@ async def test_a_database_outage_is_503_with_retry_after_and_not_ready(
 
 
 async def test_a_bug_is_a_500_logged_with_its_traceback_once_per_interval(
-    served: Served,
+    served: InProcessService,
 ) -> None:
     @served.app.get("/t/bug")
     async def bug() -> None:
         raise RuntimeError("a bug of ours")
 
     with capture_logs() as logs:
-        answers = [await served.http.get("/t/bug") for _ in range(5)]
+        answers = [await served.client.get("/t/bug") for _ in range(5)]
     assert {a.status_code for a in answers} == {500}
     assert answers[0].json() == {"detail": "internal error"}
     [line] = [entry for entry in logs if entry["event"] == "http.failed"]

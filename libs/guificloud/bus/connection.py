@@ -112,6 +112,6 @@ class Bus:
         self._closing.append(True)
         try:
             await self.nc.drain()
-        except Exception:  # NATS already gone: close without draining
+        except Exception:  # noqa: BLE001 - NATS already gone: close without draining
             with contextlib.suppress(Exception):
                 await self.nc.close()

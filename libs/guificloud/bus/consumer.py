@@ -148,7 +148,7 @@ class Consumer:
                 msgs = await psub.fetch(self._sub.batch, timeout=0.5)
             except (NatsTimeoutError, TimeoutError):
                 continue
-            except Exception as exc:  # NATS away, or the stream not declared yet
+            except Exception as exc:  # noqa: BLE001 - NATS away, or the stream not declared yet
                 psub = None
                 self._unbound(exc, unbound)
                 await asyncio.sleep(0.5)
@@ -243,7 +243,7 @@ class Consumer:
                         failpoint(f"{self._sub.durable}.after_commit")
                     else:
                         log.info("consumer.duplicate_skipped", durable=self._sub.durable)
-            except Exception as exc:  # sorted by classify: kept, dead-lettered or retried
+            except Exception as exc:  # noqa: BLE001 - sorted by classify: kept, dead-lettered or retried
                 return await self._failed_with(msg, exc)
             self._failed.pop(_key(msg), None)
             await self._settle(msg, msg.ack)  # if lost, the redelivery finds the inbox claim
@@ -301,7 +301,7 @@ class Consumer:
         redelivery rather than lose it."""
         try:
             await self._dead_letters.put(msg, self._sub.durable, reason)
-        except Exception as exc:  # NATS away: kept, tried again on redelivery
+        except Exception as exc:  # noqa: BLE001 - NATS away: kept, tried again on redelivery
             log.error("consumer.dead_letter_failed", error=describe(exc))
             await self._settle(msg, msg.nak, delay=1.0)
             return
@@ -316,7 +316,7 @@ class Consumer:
             self._progress.settled(msg)
         try:
             await how(**kwargs)
-        except Exception as exc:  # logged, one line per kind and 10 s
+        except Exception as exc:  # noqa: BLE001 - logged, one line per kind and 10 s
             if count := self._throttle.admit(("settle", kind(exc))):
                 log.warning(
                     "consumer.ack_failed",

@@ -73,7 +73,7 @@ class OutboxPublisher:
             return
         try:
             await asyncio.gather(*(self._bus.publish(s, env) for s, env in events))
-        except Exception as exc:  # the relay retries
+        except Exception as exc:  # noqa: BLE001 - the relay retries
             self._failed("outbox.publish_deferred", exc, events=len(events))
             return
         self._published.extend(env.id for _, env in events)
@@ -89,7 +89,7 @@ class OutboxPublisher:
                     await session.execute(
                         delete(self._tables.outbox).where(self._tables.outbox.c.id.in_(ids))
                     )
-            except Exception as exc:  # the relay will publish and delete them
+            except Exception as exc:  # noqa: BLE001 - the relay will publish and delete them
                 self._failed("outbox.delete_failed", exc, events=len(ids))
 
     async def flush(self) -> None:
@@ -123,7 +123,7 @@ class OutboxPublisher:
             try:
                 if self._bus.connected:  # else each pass would wait out a publish timeout
                     await self.relay_once()
-            except Exception as exc:  # keep relaying
+            except Exception as exc:  # noqa: BLE001 - keep relaying
                 self._failed("outbox.relay_failed", exc)
             try:
                 await asyncio.wait_for(stop.wait(), timeout=self._interval)

@@ -46,7 +46,7 @@ class DatabaseWatch:
             async with asyncio.timeout(self._timeout_s):
                 async with self._engine.connect() as conn:
                     await conn.execute(text("SELECT 1"))
-        except Exception as exc:  # every failure is an answer here
+        except Exception as exc:  # noqa: BLE001 - every failure is an answer here
             return describe(exc)
         return None
 
