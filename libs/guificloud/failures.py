@@ -22,6 +22,7 @@ import nats.js.errors
 from sqlalchemy import exc as sa
 
 from guificloud.errors import PermanentFailure
+from guificloud.retries import RETRY_STATUSES
 
 
 class Failure(StrEnum):
@@ -69,9 +70,6 @@ TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
     httpx.TransportError,  # another service unreachable or too slow
 )
 
-RETRYABLE_HTTP_STATUS = frozenset({502, 503, 504})
-
-
 def causes(exc: BaseException) -> Iterator[BaseException]:
     """``exc``, then what it wraps (``orig`` of SQLAlchemy errors, ``__cause__``), innermost
     last; a cycle ends the walk."""
@@ -93,7 +91,7 @@ def _transient(exc: BaseException) -> bool:
     if isinstance(exc, asyncpg.InterfaceError):  # as SQLAlchemy's own is_disconnect reads it
         return "connection is closed" in str(exc)
     if isinstance(exc, httpx.HTTPStatusError):
-        return exc.response.status_code in RETRYABLE_HTTP_STATUS
+        return exc.response.status_code in RETRY_STATUSES
     if isinstance(exc, NOT_INFRASTRUCTURE):
         return False
     return isinstance(exc, TRANSIENT_TYPES)
