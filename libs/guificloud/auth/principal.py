@@ -9,7 +9,7 @@ beyond which its holder's roles do not reach; a login's token carries none (no r
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, get_args
@@ -20,6 +20,11 @@ from guificloud.errors import Forbidden
 Role = Literal["group_admin", "node_admin", "slice_admin"]
 ROLES: tuple[Role, ...] = get_args(Role)
 Kind = Literal["member", "tool"]
+
+
+def known_roles(values: Iterable[str]) -> list[Role]:
+    """The roles among ``values`` (as stored), in a stable order."""
+    return sorted(v for v in set(values) if v in ROLES)
 
 
 @dataclass(frozen=True)
