@@ -87,7 +87,8 @@ class Identity:
             await session.commit()
         now = int(time.time())
         base = {"iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + 600, "kind": "member"}
-        return key.sign({**base, **claims})
+        token: str = key.sign({**base, **claims})
+        return token
 
 
 def settings_for(

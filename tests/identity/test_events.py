@@ -27,7 +27,7 @@ async def _last(nats_url: str, subject: str, about: str, timeout_s: float = 30.0
         while True:
             try:
                 message = await js.get_last_msg("IDENTITY", subject)
-                envelope: dict[str, Any] = json.loads(message.data)
+                envelope: dict[str, Any] = json.loads(message.data or b"{}")
                 if about in json.dumps(envelope["data"]):
                     return envelope
             except NotFoundError:
