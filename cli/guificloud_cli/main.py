@@ -86,6 +86,7 @@ _mount_agent()
 
 def _mount_resources() -> None:
     """Resource commands over the services' APIs: zones, nodes, devices, CNML, images, slices."""
+    from guificloud_cli.identity_cmds import mount as mount_identity
     from guificloud_cli.registry_cmds import cnml_app, device_app, node_app, zone_app
     from guificloud_cli.slice_cmds import slice_app
     from guificloud_imagestore.client_cli import image_app
@@ -96,6 +97,7 @@ def _mount_resources() -> None:
     app.add_typer(cnml_app, name="cnml")
     app.add_typer(image_app, name="image")
     app.add_typer(slice_app, name="slice")
+    mount_identity(app)
 
 
 _mount_resources()
