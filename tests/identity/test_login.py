@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from guificloud_identity.models import Token
+from guificloud_identity import throttle
+from guificloud_identity.models import LoginFailures, Token
 from tests.identity.support import (
     PASSWORD,
     Identity,
@@ -168,3 +170,22 @@ async def test_failed_logins_from_one_address_are_slowed_across_accounts(
             for n in range(5)
         ]
         assert statuses == [401, 401, 401, 401, 429]
+
+
+async def test_the_delay_doubles_but_never_outlasts_the_window(identity: Identity) -> None:
+    settings = identity.settings.model_copy(
+        update={"login_failures_per_account": 2, "login_window_s": 60}
+    )
+    counters = throttle.counters(settings, "hana", None)
+    delays = []
+    for failure in range(1, 13):
+        async with identity.svc.runtime.session_factory() as session:
+            await throttle.record_failure(session, counters, settings)
+            await session.commit()
+            row = await session.get(LoginFailures, "login:hana")
+        assert row is not None and row.failures == failure
+        if failure >= 2:  # the allowed failures are spent: each one more waits longer
+            assert row.blocked_until is not None
+            delays.append((row.blocked_until - datetime.now(UTC)).total_seconds())
+    assert delays[0] < 1.5 and 3 < delays[2] < delays[4]  # 1 s, 2 s, 4 s ... doubling
+    assert max(delays) <= 60  # ... up to the window, never more
