@@ -86,8 +86,9 @@ _mount_agent()
 
 def _mount_resources() -> None:
     """Resource commands over the services' APIs: zones, nodes, devices, CNML, images, slices;
-    dead letters."""
+    dead letters; logins, groups and tokens."""
     from guificloud_cli.deadletter_cmds import deadletter_app
+    from guificloud_cli.identity_cmds import mount as mount_identity
     from guificloud_cli.registry_cmds import cnml_app, device_app, node_app, zone_app
     from guificloud_cli.slice_cmds import slice_app
     from guificloud_imagestore.client_cli import image_app
@@ -99,6 +100,7 @@ def _mount_resources() -> None:
     app.add_typer(image_app, name="image")
     app.add_typer(slice_app, name="slice")
     app.add_typer(deadletter_app, name="deadletters")
+    mount_identity(app)
 
 
 _mount_resources()

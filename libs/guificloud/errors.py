@@ -49,5 +49,11 @@ class Unauthorized(DomainError):
     status_code = 401
 
 
+class Forbidden(DomainError):
+    """The caller is known but lacks the role or right; the message names which."""
+
+    status_code = 403
+
+
 class PermanentFailure(Exception):
     """A message that can never be handled: the consumer dead-letters it at once."""

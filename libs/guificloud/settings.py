@@ -20,6 +20,7 @@ DEFAULT_PORTS: dict[str, int] = {
     "provisioner": 8102,
     "monitor": 8103,
     "imagestore": 8104,
+    "identity": 8105,
 }
 
 
@@ -51,6 +52,8 @@ class ServiceSettings(BaseSettings):
     retries (24 h)."""
     idempotency_wait_s: float = shared("idempotency_wait_s", 10.0)  # type: ignore[assignment]
     """How long a retry waits for the first request with its key before a 409."""
+    identity_url: str = shared("identity_url", f"http://127.0.0.1:{DEFAULT_PORTS['identity']}")  # type: ignore[assignment]
+    """Where the identity service publishes the keys access tokens are verified with."""
     host: str = "127.0.0.1"
     port: int = 0
     public_url: str | None = None

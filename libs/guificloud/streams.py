@@ -4,7 +4,7 @@ Subject hierarchy (full lowercase words):
 
 - ``<service>.<entity>.<past-tense-verb>``: durable facts, e.g. ``registry.device.added``,
   one stream per publishing service (``REGISTRY``, ``IMAGESTORE``, ``PROVISIONER``,
-  ``MONITOR``).
+  ``MONITOR``, ``IDENTITY``).
 - ``box.<box_id>.<command>``: commands to one box (stream ``BOXES``, short retention: a
   box that is offline fetches its desired state when it comes back instead).
 - ``agent.<box_id>.reported``: what a box says of its state (stream ``AGENTS``).
@@ -35,6 +35,7 @@ REGISTRY = StreamSpec("REGISTRY", ("registry.>",))
 IMAGESTORE = StreamSpec("IMAGESTORE", ("imagestore.>",))
 PROVISIONER = StreamSpec("PROVISIONER", ("provisioner.>",))
 MONITOR = StreamSpec("MONITOR", ("monitor.>",))
+IDENTITY = StreamSpec("IDENTITY", ("identity.>",))
 BOXES = StreamSpec("BOXES", ("box.>",), max_age_s=DAY_S)
 AGENTS = StreamSpec("AGENTS", ("agent.*.reported",), max_age_s=7 * DAY_S)
 DEADLETTER = StreamSpec("DEADLETTER", ("deadletter.>",), max_age_s=90 * DAY_S)

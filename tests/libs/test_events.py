@@ -98,6 +98,7 @@ def test_every_type_is_registered_once_with_its_subject_family() -> None:
             "registry",
             "imagestore",
             "provisioner",
+            "identity",
             "monitor",
             "agent",
             "box",

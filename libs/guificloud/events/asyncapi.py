@@ -12,7 +12,15 @@ from pydantic.json_schema import models_json_schema
 
 from guificloud.events.catalogue import CATALOGUE
 from guificloud.events.envelope import Envelope, Event
-from guificloud.streams import AGENTS, BOXES, IMAGESTORE, MONITOR, PROVISIONER, REGISTRY
+from guificloud.streams import (
+    AGENTS,
+    BOXES,
+    IDENTITY,
+    IMAGESTORE,
+    MONITOR,
+    PROVISIONER,
+    REGISTRY,
+)
 
 STREAM_OF = {
     "registry": REGISTRY.name,
@@ -20,6 +28,7 @@ STREAM_OF = {
     "provisioner": PROVISIONER.name,
     "monitor": MONITOR.name,
     "box": BOXES.name,
+    "identity": IDENTITY.name,
 }
 
 

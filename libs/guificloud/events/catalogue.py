@@ -5,10 +5,10 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from guificloud.errors import PermanentFailure
-from guificloud.events import agent, imagestore, monitor, provisioner, registry
+from guificloud.events import agent, identity, imagestore, monitor, provisioner, registry
 from guificloud.events.envelope import Envelope, Event
 
-FAMILIES = (registry, imagestore, provisioner, agent, monitor)
+FAMILIES = (registry, imagestore, provisioner, agent, monitor, identity)
 
 
 def _collect() -> dict[tuple[str, int], type[Event]]:

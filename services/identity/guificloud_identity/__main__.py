@@ -1,0 +1,3 @@
+from guificloud_identity.cli import app
+
+app()

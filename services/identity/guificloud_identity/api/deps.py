@@ -1,0 +1,74 @@
+"""What the identity service's routes depend on: its authority, and callers checked against
+its own tables (a revoked session or a disabled account is refused at once here, where
+other services wait for the access token to expire)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI
+from sqlalchemy import select
+
+from guificloud.auth.dependencies import Credentials, require_scope, unauthorized
+from guificloud.auth.keys import KeySet
+from guificloud.auth.principal import Principal
+from guificloud.auth.verifier import TokenRejected, Verifier
+from guificloud.runtime import Runtime
+from guificloud_identity.authority import Authority
+from guificloud_identity.models import Account, Token
+
+
+def get_authority() -> Authority:
+    raise RuntimeError("no authority: create_app installs it")
+
+
+def install_authority(app: FastAPI, authority: Authority) -> None:
+    app.dependency_overrides[get_authority] = lambda: authority
+
+
+AuthorityDep = Annotated[Authority, Depends(get_authority)]
+
+
+def own_verifier(runtime: Runtime, authority: Authority) -> Verifier:
+    """Verifies against the key set in the database (no HTTP call to itself), and refuses
+    tokens of revoked sessions and disabled accounts."""
+
+    async def fetch() -> Mapping[str, Any]:
+        async with runtime.session_factory() as session:
+            return await authority.keys.published(session)
+
+    async def session_check(principal: Principal) -> None:
+        async with runtime.session_factory() as session:
+            disabled = await session.scalar(
+                select(Account.disabled).where(Account.id == principal.id)
+            )
+            if disabled is None or disabled:
+                raise TokenRejected("revoked", f"account {principal.login} is disabled or gone")
+            if principal.session_id is None:
+                return
+            row = (
+                await session.execute(
+                    select(Token.revoked_at, Token.expires_at).where(
+                        Token.id == principal.session_id
+                    )
+                )
+            ).first()
+        if row is None or row.revoked_at is not None or row.expires_at <= datetime.now(UTC):
+            raise TokenRejected("revoked", "access token of a revoked session: log in again")
+
+    keys = KeySet(fetch, refresh_s=30.0, min_refetch_s=1.0)
+    return Verifier(keys, session_check=session_check)
+
+
+def presented_token(credentials: Credentials) -> str:
+    """The refresh or API token sent as the bearer credential."""
+    if credentials is None:
+        raise unauthorized("send a refresh or API token: Authorization: Bearer <token>")
+    return credentials.credentials
+
+
+PresentedDep = Annotated[str, Depends(presented_token)]
+Reader = Annotated[Principal, Depends(require_scope("identity.read"))]
+Writer = Annotated[Principal, Depends(require_scope("identity.write"))]
