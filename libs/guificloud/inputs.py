@@ -1,0 +1,56 @@
+"""Input types that refuse what the OpenAPI document says is not there, and are bounded as the
+PostgreSQL column that stores them: out-of-range input is a 422 naming the field, never a
+database error (``value out of int64 range``: a 500).
+
+Two families, because text and JSON differ:
+
+- ``Int32``, ``Int64`` and ``Number`` are for JSON bodies: a number there is a JSON number.
+  Pydantic would otherwise take ``true`` as 1 and ``"7"`` as 7, which the document denies
+  (``JsonNumber`` and ``JsonString`` make other types as strict).
+- ``Int64Param`` is for query, path and header parameters, which always arrive as text.
+
+Narrow them further with ``Annotated[Int64, Field(ge=1)]``. Strings need nothing of the
+kind: NUL characters and lone surrogates are refused before any route sees them
+(:mod:`guificloud.request_guard`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field
+from pydantic_core import PydanticCustomError
+
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _json_number(value: Any) -> Any:
+    if isinstance(value, (bool, str)):
+        raise PydanticCustomError(
+            "number_type",
+            "Input should be a number, not {kind}",
+            {"kind": "true or false" if isinstance(value, bool) else "a string"},
+        )
+    return value
+
+
+def _json_string(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise PydanticCustomError("string_type", "Input should be a string")
+    return value
+
+
+JsonNumber = BeforeValidator(_json_number)
+"""Only a JSON number: for types pydantic would also make from ``true`` or ``"7"``."""
+JsonString = BeforeValidator(_json_string)
+"""Only a JSON string: for types pydantic would also make from a number (IP addresses)."""
+
+Int32 = Annotated[int, JsonNumber, Field(ge=INT32_MIN, le=INT32_MAX)]
+"""An ``INTEGER`` column, from a JSON body."""
+Int64 = Annotated[int, JsonNumber, Field(ge=INT64_MIN, le=INT64_MAX)]
+"""A ``BIGINT`` column, from a JSON body."""
+Number = Annotated[float, JsonNumber]
+"""A ``DOUBLE PRECISION`` column, from a JSON body (NaN and Infinity never get this far)."""
+Int64Param = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
+"""A ``BIGINT`` column, from a query, path or header parameter."""
