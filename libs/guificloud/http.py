@@ -21,6 +21,7 @@ from guificloud.db.uow import UnitOfWork
 from guificloud.errors import DomainError, Unauthorized
 from guificloud.head import HeadAsGet
 from guificloud.http_errors import allowed_methods, domain_detail, validation_details
+from guificloud.inputs import exact_integer_bounds
 from guificloud.openapi_errors import declare_errors
 from guificloud.request_guard import RequestGuard
 from guificloud.runtime import Runtime
@@ -88,10 +89,11 @@ def create_base_app(runtime: Runtime, *, title: str, description: str) -> FastAP
 
     openapi = app.openapi
 
-    def openapi_with_errors() -> dict[str, Any]:
-        return declare_errors(openapi())
+    def openapi_document() -> dict[str, Any]:
+        document: dict[str, Any] = exact_integer_bounds(declare_errors(openapi()))
+        return document
 
-    app.openapi = openapi_with_errors  # type: ignore[method-assign]
+    app.openapi = openapi_document  # type: ignore[method-assign]
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

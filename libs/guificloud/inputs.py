@@ -4,9 +4,9 @@ database error (``value out of int64 range``: a 500).
 
 Two families, because text and JSON differ:
 
-- ``Int32``, ``Int64`` and ``Number`` are for JSON bodies: a number there is a JSON number.
-  Pydantic would otherwise take ``true`` as 1 and ``"7"`` as 7, which the document denies
-  (``JsonNumber`` and ``JsonString`` make other types as strict).
+- ``Int32``, ``Int64`` and ``Number`` are for JSON bodies: a number there is a JSON number
+  (strict). Pydantic would otherwise take ``true`` as 1 and ``"7"`` as 7, which the
+  document denies; ``JsonString`` does the same for types made from strings.
 - ``Int64Param`` is for query, path and header parameters, which always arrive as text.
 
 Narrow them further with ``Annotated[Int64, Field(ge=1)]``. Strings need nothing of the
@@ -18,21 +18,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, Strict
 from pydantic_core import PydanticCustomError
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-
-
-def _json_number(value: Any) -> Any:
-    if isinstance(value, (bool, str)):
-        raise PydanticCustomError(
-            "number_type",
-            "Input should be a number, not {kind}",
-            {"kind": "true or false" if isinstance(value, bool) else "a string"},
-        )
-    return value
 
 
 def _json_string(value: Any) -> Any:
@@ -41,16 +31,40 @@ def _json_string(value: Any) -> Any:
     return value
 
 
-JsonNumber = BeforeValidator(_json_number)
-"""Only a JSON number: for types pydantic would also make from ``true`` or ``"7"``."""
 JsonString = BeforeValidator(_json_string)
-"""Only a JSON string: for types pydantic would also make from a number (IP addresses)."""
+"""Only a JSON string, for types pydantic would also make from a number (IP addresses)."""
 
-Int32 = Annotated[int, JsonNumber, Field(ge=INT32_MIN, le=INT32_MAX)]
+Int32 = Annotated[int, Strict(), Field(ge=INT32_MIN, le=INT32_MAX)]
 """An ``INTEGER`` column, from a JSON body."""
-Int64 = Annotated[int, JsonNumber, Field(ge=INT64_MIN, le=INT64_MAX)]
+Int64 = Annotated[int, Strict(), Field(ge=INT64_MIN, le=INT64_MAX)]
 """A ``BIGINT`` column, from a JSON body."""
-Number = Annotated[float, JsonNumber]
+Number = Annotated[float, Strict()]
 """A ``DOUBLE PRECISION`` column, from a JSON body (NaN and Infinity never get this far)."""
 Int64Param = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
 """A ``BIGINT`` column, from a query, path or header parameter."""
+
+
+def exact_integer_bounds(node: Any) -> Any:
+    """Give the integer bounds of an OpenAPI document back their exact values (in place).
+
+    FastAPI's OpenAPI model keeps ``minimum`` and ``maximum`` as floats, and a float turns
+    ``2**63 - 1`` into ``2**63``: a document that allowed one more than the column holds."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            if item.get("type") == "integer":
+                for key in ("minimum", "maximum"):
+                    if key in item:
+                        item[key] = _exact(item[key])
+            stack.extend(item.values())
+    return node
+
+
+def _exact(bound: float | int) -> int | float:
+    for exact in (INT64_MIN, INT64_MAX, INT32_MIN, INT32_MAX):
+        if bound == float(exact):
+            return exact
+    return int(bound) if float(bound).is_integer() else bound
