@@ -143,14 +143,14 @@ def _error(loc: Loc, msg: str, kind: str) -> dict[str, Any]:
     return {"type": kind, "loc": loc, "msg": msg}
 
 
+_NUL = "must not contain NUL (\\u0000) characters"
+
+
 def _query_problem(query_string: bytes) -> dict[str, Any] | None:
     for name, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
         if "\x00" in name or "\x00" in value:
             return _error(["query", name.replace("\x00", "")], _NUL, "string_nul")
     return None
-
-
-_NUL = "must not contain NUL (\\u0000) characters"
 
 
 class _NonFinite(float):
