@@ -1,7 +1,8 @@
 """How errors look on the wire: ``{"detail": "<message>"}``, or ``{"detail": [...]}`` listing
 what is wrong and where it came from (``loc``: ``["body", "name"]``, ``["query", "limit"]``,
-``["path", "zone_id"]``). A 422 always lists. The input a validation error echoes is clipped
-(a 10 MB name is not sent back) and made JSON-safe (no NaN, no raw bytes)."""
+``["path", "zone_id"]``, ``["header", "Upload-Offset"]``) when a field is to blame. The input
+a validation error echoes is clipped (a 10 MB name is not sent back) and made JSON-safe (no
+NaN, no raw bytes)."""
 
 from __future__ import annotations
 
@@ -93,18 +94,21 @@ def validation_details(errors: Sequence[Any]) -> list[dict[str, Any]]:
 
 
 def location(request: Request, field: str | None) -> list[str | int]:
-    """Where ``field`` came from: the path, the query string, or (by default) the body."""
+    """Where ``field`` came from: the path, the query string, a header, or (by default)
+    the body."""
     if field is None or field == "body":
         return ["body"]
     if field in request.path_params:
         return ["path", field]
     if field in request.query_params:
         return ["query", field]
+    if field in request.headers:
+        return ["header", field]
     return ["body", field]
 
 
 def domain_detail(request: Request, exc: DomainError) -> str | list[dict[str, Any]]:
-    if exc.field is None and exc.status_code != 422:
+    if exc.field is None:
         return exc.message
     return [{"loc": location(request, exc.field), "msg": exc.message, "type": "value_error"}]
 

@@ -11,7 +11,9 @@ the operation, the same way in every service, so it is declared here once:
   where that body is not JSON (a multipart form is refused);
 - 422 where it takes any input.
 
-A route that declares one of these itself keeps its own description.
+A route that declares one of these itself keeps its own description. Every error body is an
+``ErrorOut``: a message, or a list of what is wrong and where (a 422 from validation lists,
+one from the domain without a field to blame says it in words).
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ def declare_errors(document: dict[str, Any]) -> dict[str, Any]:
                 responses = operation.setdefault("responses", {})
                 for status, description in _errors(method, operation):
                     responses.setdefault(str(status), _response(description))
+                if "422" in responses:  # FastAPI's says a list only
+                    responses["422"]["content"] = _response("")["content"]
     return document
 
 

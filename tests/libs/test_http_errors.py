@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from guificloud.http_errors import INPUT_MAX_CHARS, validation_details
-from guificloud.openapi_errors import declare_errors
+from guificloud.openapi_errors import REF, declare_errors
 
 pytestmark = pytest.mark.unit
 
@@ -68,6 +68,9 @@ def test_errors_are_declared_from_the_shape_of_each_operation() -> None:
                 ),
             },
             "/healthz": {"get": _operation()},
+            "/validated": {
+                "post": {"requestBody": {}, "responses": {"422": {"description": "FastAPI's"}}}
+            },
         }
     }
     declare_errors(document)
@@ -91,3 +94,6 @@ def test_errors_are_declared_from_the_shape_of_each_operation() -> None:
     }
     assert set(paths["/healthz"]["get"]["responses"]) == {"200"}
     assert "ErrorOut" in document["components"]["schemas"]
+    validated = paths["/validated"]["post"]["responses"]["422"]
+    assert validated["description"] == "FastAPI's"
+    assert validated["content"]["application/json"]["schema"] == {"$ref": REF}
