@@ -133,16 +133,21 @@ ADMIN_TOKEN = HTTPBearer(
 )
 
 
-def require_admin(
-    request: Request,
-    _declared: Annotated[HTTPAuthorizationCredentials | None, Depends(ADMIN_TOKEN)],
-) -> None:
-    """Operator-only endpoints (box credentials) need the admin token as a bearer token
-    (declared in the OpenAPI document as the ``AdminToken`` scheme)."""
+def require_admin(request: Request) -> None:
+    """Operator-only endpoints (box credentials) need the admin token as a bearer token."""
     expected = f"Bearer {get_runtime(request).settings.admin_token}".encode()
     given = request.headers.get("Authorization", "").encode()
     if not hmac.compare_digest(given, expected):  # constant time: no timing oracle
         raise Unauthorized("admin token required (Authorization: Bearer <GUIFICLOUD_ADMIN_TOKEN>)")
 
 
-AdminDep = Depends(require_admin)
+def admin_only(
+    request: Request,
+    _declared: Annotated[HTTPAuthorizationCredentials | None, Depends(ADMIN_TOKEN)],
+) -> None:
+    """The dependency of operator-only routes: :func:`require_admin`, with the token
+    declared in the OpenAPI document (the ``AdminToken`` scheme)."""
+    require_admin(request)
+
+
+AdminDep = Depends(admin_only)
