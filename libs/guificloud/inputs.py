@@ -9,9 +9,10 @@ Two families, because text and JSON differ:
   document denies; ``JsonString`` does the same for types made from strings.
 - ``Int64Param`` is for query, path and header parameters, which always arrive as text.
 
-Narrow them further with ``Annotated[Int64, Field(ge=1)]``. Strings need nothing of the
-kind: NUL characters and lone surrogates are refused before any route sees them
-(:mod:`guificloud.request_guard`).
+Narrow them inside the annotation, ``Annotated[Int64, Field(ge=1)]``: with
+``x: Int64 = Field(ge=1)`` pydantic lets the annotation's bounds win and ``ge=1`` is lost.
+Strings need nothing of the kind: NUL characters and lone surrogates are refused before any
+route sees them (:mod:`guificloud.request_guard`).
 """
 
 from __future__ import annotations
