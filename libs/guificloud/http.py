@@ -1,4 +1,6 @@
-"""What every service's HTTP API shares: health, readiness, errors as 4xx, correlation ids."""
+"""What every service's HTTP API shares: health, readiness, errors as 4xx (see
+:mod:`guificloud.http_errors`), input screened before routing (see
+:mod:`guificloud.request_guard`), correlation ids."""
 
 from __future__ import annotations
 
@@ -7,7 +9,11 @@ from typing import Annotated, Any
 from uuid import uuid4
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from structlog.contextvars import bind_contextvars, unbind_contextvars
 
@@ -15,6 +21,10 @@ from guificloud.db.uow import UnitOfWork
 from guificloud.errors import DomainError, Unauthorized
 from guificloud.head import HeadAsGet
 from guificloud.http_failures import FailureMiddleware
+from guificloud.http_errors import allowed_methods, domain_detail, validation_details
+from guificloud.inputs import exact_integer_bounds
+from guificloud.openapi_errors import declare_errors
+from guificloud.request_guard import RequestGuard
 from guificloud.runtime import Runtime
 
 CORRELATION_HEADER = "X-Correlation-Id"
@@ -60,22 +70,39 @@ def create_base_app(runtime: Runtime, *, title: str, description: str) -> FastAP
     app.state.runtime = runtime
 
     app.add_middleware(FailureMiddleware, suspect=lambda exc: runtime.database.suspect(exc))
-    app.add_middleware(CorrelationMiddleware)
+    app.add_middleware(RequestGuard)
+    app.add_middleware(CorrelationMiddleware)  # guard refusals carry the id too
     app.add_middleware(HeadAsGet)
 
     @app.exception_handler(DomainError)
-    async def domain_error(_request: Request, exc: DomainError) -> JSONResponse:
-        detail: Any = exc.message
-        if exc.field is not None:
-            detail = [{"loc": ["body", exc.field], "msg": exc.message, "type": "value_error"}]
-        return JSONResponse({"detail": detail}, status_code=exc.status_code)
+    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse({"detail": domain_detail(request, exc)}, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": validation_details(exc.errors())}, status_code=422)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code == 405:  # every method of the path, not only the first route's
+            allow = ", ".join(allowed_methods(request))
+            exc = HTTPException(405, exc.detail, headers={**(exc.headers or {}), "Allow": allow})
+        return await http_exception_handler(request, exc)
+
+    openapi = app.openapi
+
+    def openapi_document() -> dict[str, Any]:
+        document: dict[str, Any] = exact_integer_bounds(declare_errors(openapi()))
+        return document
+
+    app.openapi = openapi_document  # type: ignore[method-assign]
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
         """Alive: the process answers."""
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["health"])
+    @app.get("/readyz", tags=["health"], responses={503: {"description": "Not ready"}})
     async def readyz() -> JSONResponse:
         """Ready: database reachable, migrations applied, NATS connected."""
         checks = await runtime.readiness()
@@ -106,6 +133,11 @@ UowDep = Annotated[UnitOfWork, Depends(get_uow)]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
+ADMIN_TOKEN = HTTPBearer(
+    auto_error=False, scheme_name="AdminToken", description="GUIFICLOUD_ADMIN_TOKEN"
+)
+
+
 def require_admin(request: Request) -> None:
     """Operator-only endpoints (box credentials) need the admin token as a bearer token."""
     expected = f"Bearer {get_runtime(request).settings.admin_token}".encode()
@@ -114,4 +146,13 @@ def require_admin(request: Request) -> None:
         raise Unauthorized("admin token required (Authorization: Bearer <GUIFICLOUD_ADMIN_TOKEN>)")
 
 
-AdminDep = Depends(require_admin)
+def admin_only(
+    request: Request,
+    _declared: Annotated[HTTPAuthorizationCredentials | None, Depends(ADMIN_TOKEN)],
+) -> None:
+    """The dependency of operator-only routes: :func:`require_admin`, with the token
+    declared in the OpenAPI document (the ``AdminToken`` scheme)."""
+    require_admin(request)
+
+
+AdminDep = Depends(admin_only)

@@ -91,7 +91,7 @@ async def test_placement_respects_zone_subtree_arch_spread_and_capacity(
         assert [s["id"] for s in rest.json()] == [roomy.json()["id"]] and "Link" not in rest.headers
         assert rest.json()[0]["counts"] == {"registered": 1}
         bad = await h.client.get("/api/v1/slices", params={"cursor": "nonsense"})
-        assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "cursor"]
+        assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "cursor"]
 
 
 BAD_INPUT: list[tuple[dict[str, object], str]] = [

@@ -14,6 +14,7 @@ from guificloud.errors import InvalidInput, UnsupportedMedia
 from guificloud.http import AdminDep, RuntimeDep, UowDep, create_base_app
 from guificloud.idempotency import StreamedIdempotencyDep, as_response
 from guificloud.logging import get_logger
+from guificloud.request_guard import allow_large_body
 from guificloud.runtime import Runtime
 from guificloud_imagestore import (
     commands,
@@ -47,7 +48,8 @@ router = APIRouter(prefix="/api/v1")
 UPLOAD_BODY = {
     "requestBody": {
         "required": True,
-        "description": "The image's bytes, streamed as they are (not multipart)",
+        "description": "The image's bytes, streamed as they are (not multipart), at most "
+        "GUIFICLOUD_IMAGESTORE_MAX_IMAGE_BYTES (16 GiB)",
         "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
     }
 }
@@ -98,6 +100,7 @@ async def upload_image(
             await check_signature(
                 uow, meta, digest=digest, signature=signature, key_id=key_id, required=required
             )
+    allow_large_body(request)  # bounded by max_image_bytes instead of 1 MiB
     try:
         staged = await blobs.stage(
             request.stream(), expected=digest, max_bytes=settings.max_image_bytes

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from guificloud.boxes import DIGEST_PATTERN
+from guificloud.inputs import Int64
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 VERSION_PATTERN = NAME_PATTERN
@@ -36,7 +37,7 @@ class ImageMeta(BaseModel):
 class UploadIn(ImageMeta):
     """A resumable upload: the image it will become, and what its bytes must be."""
 
-    size: int = Field(ge=1, description="Exact number of bytes that will be sent")
+    size: Annotated[Int64, Field(ge=1, description="Exact number of bytes that will be sent")]
     digest: str | None = Field(None, pattern=DIGEST_PATTERN, description="sha256 they must hash to")
     signature: str | None = Field(None, min_length=1, max_length=SIGNATURE_MAX)
     key_id: str | None = Field(None, pattern=KEY_ID_PATTERN)

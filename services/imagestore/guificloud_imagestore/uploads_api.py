@@ -22,7 +22,9 @@ from guificloud.errors import InvalidInput, TooLarge
 from guificloud.failpoints import failpoint
 from guificloud.http import RuntimeDep, UowDep
 from guificloud.idempotency import IdempotencyDep, as_response
+from guificloud.inputs import Int64Param
 from guificloud.logging import get_logger
+from guificloud.request_guard import allow_large_body
 from guificloud.runtime import Runtime
 from guificloud_imagestore import commands, uploads
 from guificloud_imagestore.blobs import BlobStore, Staged
@@ -112,7 +114,7 @@ async def send_chunk(
     blobs: BlobsDep,
     states: StatesDep,
     settings: SettingsDep,
-    upload_offset: Annotated[int, Header(alias=OFFSET, ge=0)],
+    upload_offset: Annotated[Int64Param, Header(alias=OFFSET, ge=0)],
 ) -> UploadOut:
     """Append the body at ``Upload-Offset``, which must be the server's offset (else 409
     with it). Bytes that arrived before a broken connection are kept."""
@@ -128,6 +130,7 @@ async def send_chunk(
         async with runtime.uow() as uow:
             await uploads.renew(uow, upload_id, **lease)
 
+    allow_large_body(request)  # bounded by the size the session declared
     try:
         appended = await append(
             blobs.session_path(upload_id),

@@ -6,7 +6,8 @@ import hmac
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Query
+from fastapi import APIRouter, Depends, FastAPI, Query
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 
 from guificloud.boxes import BoxConfig, DesiredState, DistroSpec
@@ -88,11 +89,16 @@ async def get_box_config(box_id: UUID, uow: UowDep, runtime: RuntimeDep) -> BoxC
     )
 
 
+BOX_TOKEN = HTTPBearer(auto_error=False, scheme_name="BoxToken", description="The box's own token")
+
+
 async def _authenticated_box(
-    box_id: UUID, uow: UowDep, authorization: Annotated[str | None, Header()] = None
+    box_id: UUID,
+    uow: UowDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BOX_TOKEN)],
 ) -> Box:
     box = await _box(uow, box_id)
-    presented = (authorization or "").removeprefix("Bearer ").strip()
+    presented = credentials.credentials.strip() if credentials is not None else ""
     if not box.token or not hmac.compare_digest(presented, box.token):
         raise Unauthorized("this box's token is required (Authorization: Bearer <token>)")
     return box

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from guificloud.boxes import DIGEST_PATTERN, SetState
 from guificloud.events.registry import Arch
+from guificloud.inputs import Int32
 
 MAX_MEMORY_MB = 2048
 MAX_DISK_MB = 1000
@@ -52,8 +53,8 @@ class Placement(_In):
     count: int | None = Field(None, ge=1, le=10_000)
     zone_id: UUID | None = None
     arch: Arch | None = None
-    min_free_memory_mb: int = Field(0, ge=0)
-    min_free_disk_mb: int = Field(0, ge=0)
+    min_free_memory_mb: Annotated[Int32, Field(ge=0)] = 0
+    min_free_disk_mb: Annotated[Int32, Field(ge=0)] = 0
     spread: bool = True
 
     @model_validator(mode="after")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from guificloud.errors import InvalidQuery
 from guificloud.http import create_base_app
 from guificloud.runtime import Runtime
 from guificloud_registry.api import cnml, devices, nodes, services, zones
@@ -33,13 +32,6 @@ def create_app(runtime: Runtime) -> FastAPI:
                     {"loc": ["body"], "msg": exc.reason, "type": "cnml_error", "line": exc.line}
                 ]
             },
-            status_code=422,
-        )
-
-    @app.exception_handler(InvalidQuery)
-    async def invalid_query(_request: Request, exc: InvalidQuery) -> JSONResponse:
-        return JSONResponse(
-            {"detail": [{"loc": ["query", exc.field], "msg": exc.message, "type": "value_error"}]},
             status_code=422,
         )
 

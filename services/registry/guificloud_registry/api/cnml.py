@@ -15,6 +15,7 @@ from guificloud.errors import InvalidInput, TooLarge, UnsupportedMedia
 from guificloud.http import RuntimeDep, UowDep
 from guificloud.idempotency import StreamedIdempotencyDep
 from guificloud.logging import get_logger
+from guificloud.request_guard import allow_large_body
 from guificloud_registry import commands
 from guificloud_registry.cnml import export
 from guificloud_registry.cnml.importer import import_document
@@ -28,6 +29,7 @@ log = get_logger(__name__)
 UPLOAD_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
+        "description": "The CNML file, at most GUIFICLOUD_REGISTRY_CNML_MAX_BYTES (256 MiB)",
         "content": {"application/xml": {"schema": {"type": "string", "format": "binary"}}},
     }
 }
@@ -41,15 +43,18 @@ async def import_cnml(
     dry_run: Annotated[bool, Query(description="Report what would change; change nothing")] = False,
 ) -> Response:
     """Import a CNML export of guifi.net (level ``zones``, ``nodes`` or ``detail``), sent as
-    the raw body. The body is parsed as it streams in and is size-limited; the import is one
-    transaction, so a malformed file (422 with its line and reason) changes nothing. Importing
-    the same file again changes and publishes nothing."""
+    the raw body. The body is parsed as it streams in and may be at most
+    ``GUIFICLOUD_REGISTRY_CNML_MAX_BYTES`` (default 256 MiB, enough for guifi.net's
+    whole-world detail export; 413 beyond), not the 1 MiB of JSON bodies. The import is one
+    transaction, so a malformed file (422 with its line and reason) changes nothing.
+    Importing the same file again changes and publishes nothing."""
     if request.headers.get("content-type", "").startswith("multipart/"):
         raise UnsupportedMedia(
             "send the CNML file as the body (application/xml), not as a form", field="body"
         )
     settings = runtime.settings
     assert isinstance(settings, RegistrySettings)
+    allow_large_body(request)  # bounded here by cnml_max_bytes instead of 1 MiB
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > settings.cnml_max_bytes:
         raise TooLarge(f"CNML larger than {settings.cnml_max_bytes} bytes", field="body")

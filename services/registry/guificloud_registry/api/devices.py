@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from guificloud.http import UowDep
 from guificloud.idempotency import IdempotencyDep
+from guificloud.inputs import Int64Param
 from guificloud.pagination import page
 from guificloud_registry import commands
 from guificloud_registry.api.listing import (
@@ -67,7 +68,7 @@ async def list_devices(
     type: Annotated[list[str], Query(description="Device type (repeatable)")] = [],  # noqa: B006
     status: Statuses = [],  # noqa: B006
     q: Text = None,
-    external_id: int | None = None,
+    external_id: Int64Param | None = None,
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> Response:

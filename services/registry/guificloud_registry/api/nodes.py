@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from guificloud.http import UowDep
 from guificloud.idempotency import IdempotencyDep
+from guificloud.inputs import Int64Param
 from guificloud.pagination import Page, next_page_headers, page
 from guificloud_registry import commands
 from guificloud_registry.api.listing import (
@@ -83,7 +84,7 @@ async def list_nodes(
     device_type: DeviceTypes = [],  # noqa: B006
     bbox: BBoxParam = None,
     q: Text = None,
-    external_id: int | None = None,
+    external_id: Int64Param | None = None,
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> Response:
@@ -92,7 +93,12 @@ async def list_nodes(
     return page_response(request, await _page(uow, f, limit, cursor), NODES)
 
 
-@router.get("/nodes.geojson", tags=["maps"])
+@router.get(
+    "/nodes.geojson",
+    tags=["maps"],
+    response_class=Response,
+    responses={200: {"content": {"application/geo+json": {}}}},
+)
 async def nodes_geojson(
     request: Request,
     uow: UowDep,
@@ -102,7 +108,7 @@ async def nodes_geojson(
     device_type: DeviceTypes = [],  # noqa: B006
     bbox: BBoxParam = None,
     q: Text = None,
-    external_id: int | None = None,
+    external_id: Int64Param | None = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     cursor: Cursor = None,
 ) -> Response:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from guificloud.http import UowDep
 from guificloud.idempotency import IdempotencyDep
+from guificloud.inputs import Int64Param
 from guificloud.pagination import page
 from guificloud_registry import commands
 from guificloud_registry.api.listing import (
@@ -47,7 +48,7 @@ async def list_zones(
     within: Within = None,
     name: Annotated[str | None, Query(max_length=200, description="Exact name")] = None,
     q: Text = None,
-    external_id: int | None = None,
+    external_id: Int64Param | None = None,
     limit: Annotated[int, Query(ge=1, le=5000, description="Zones per page")] = 5000,
     cursor: Cursor = None,
 ) -> Response:

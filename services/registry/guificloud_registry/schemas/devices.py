@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from ipaddress import IPv4Address
+from typing import Annotated
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from guificloud.events.registry import CLOUD_DEVICE_TYPES, DEVICE_TYPES, Hardware, NodeStatus
+from guificloud.inputs import JsonString
 from guificloud_registry.schemas.common import Description, ExternalId, Name
 
 
@@ -23,7 +25,7 @@ def _known_type(value: str | None) -> str | None:
 class _DeviceFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    main_ipv4: IPv4Address | None = None
+    main_ipv4: Annotated[IPv4Address, JsonString] | None = None
     model: str | None = Field(None, min_length=1, max_length=200)
     firmware: str | None = Field(None, min_length=1, max_length=100)
     description: Description | None = None

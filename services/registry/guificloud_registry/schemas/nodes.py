@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from guificloud.events.registry import NodeStatus
+from guificloud.inputs import Int32
 from guificloud_registry.schemas.common import (
     Description,
     ExternalId,
@@ -19,7 +20,7 @@ from guificloud_registry.schemas.common import (
 )
 
 Elevation = Annotated[
-    int, Field(ge=-500, le=10_000, description="Metres of the antennas above the ground")
+    Int32, Field(ge=-500, le=10_000, description="Metres of the antennas above the ground")
 ]
 
 

@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from guificloud.events.registry import SERVICE_TYPES, NodeStatus
+from guificloud.inputs import Int32
 from guificloud_registry.schemas.common import Description, ExternalId, Name
 
 _BY_LOWER = {t.lower(): t for t in SERVICE_TYPES}
@@ -27,7 +28,7 @@ def canonical_service_type(value: str | None) -> str | None:
 
 
 Host = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9.\-:\[\]]+$")]
-Port = Annotated[int, Field(ge=1, le=65_535)]
+Port = Annotated[Int32, Field(ge=1, le=65_535)]
 
 
 class ServiceIn(BaseModel):

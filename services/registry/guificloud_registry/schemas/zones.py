@@ -45,7 +45,7 @@ class _ZoneFields(BaseModel):
     box: Box | None = None
     dns_servers: list[Server] | None = Field(None, max_length=16)
     ntp_servers: list[Server] | None = Field(None, max_length=16)
-    graph_server: int | None = Field(None, ge=1, description="guifi.net id of its graph service")
+    graph_server: ExternalId | None = Field(None, description="guifi.net id of its graph service")
     description: Description | None = None
 
 

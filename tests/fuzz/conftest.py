@@ -1,0 +1,39 @@
+"""The whole system as real processes on a database of its own, once for this folder."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+
+from guificloud.testing.plugin import fresh_database
+from guificloud.testing.servers import Servers
+from tests.e2e.system import System
+
+
+@pytest_asyncio.fixture(scope="package")
+async def fuzzed_system(
+    servers: Servers, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[System]:
+    """Every service started once, with a cloud box and an image, so that lists are not
+    empty and the fuzzer has records to change."""
+    async with fresh_database(servers, prefix="fuzz") as database_url:
+        system = System(database_url, servers.nats_url, tmp_path_factory.mktemp("fuzz"))
+        system.start()
+        try:
+            system.add_cloud_box("fuzz-box")
+            _publish_image(system)
+            yield system
+        finally:
+            system.stop()
+
+
+def _publish_image(system: System) -> None:
+    response = system.http.post(
+        system.url("imagestore", "/api/v1/images"),
+        params={"name": "fuzz-image", "version": "1.0.0", "arch": "amd64", "format": "tar"},
+        content=b"not really a tar",
+        headers={"Content-Type": "application/octet-stream"},
+    )
+    assert response.status_code == 201, response.text
