@@ -14,6 +14,7 @@ from guificloud.db.uow import UnitOfWork
 from guificloud.errors import NotFound, Unauthorized
 from guificloud.http import AdminDep, RuntimeDep, UowDep, create_base_app
 from guificloud.runtime import Runtime
+from guificloud.states import BoxState
 from guificloud_provisioner import distros
 from guificloud_provisioner.models import Box, BoxTransition, DistroImage
 from guificloud_provisioner.schemas import BoxDetail, BoxOut, DistroOut, TransitionOut
@@ -41,7 +42,7 @@ def _box_out(box: Box) -> BoxOut:
 @router.get("/boxes", response_model=list[BoxOut], tags=["boxes"])
 async def list_boxes(
     uow: UowDep,
-    state: str | None = None,
+    state: BoxState | None = None,
     node_id: UUID | None = None,
     zone_id: UUID | None = None,
     limit: int = Query(500, ge=1, le=5000),
