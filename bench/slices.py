@@ -57,7 +57,7 @@ from guificloud_provisioner import scheduler
 from guificloud_provisioner.models import SCHEMA, Box, messaging
 from guificloud_provisioner.scheduler import Candidate
 from guificloud_provisioner.settings import ProvisionerSettings
-from guificloud_provisioner.slice_models import Zone
+from guificloud_provisioner.slices.models import Zone
 from guificloud_provisioner.slices.placement import candidates
 
 SERVICES = ("registry", "provisioner", "monitor", "imagestore")

@@ -25,7 +25,7 @@ from guificloud.events.provisioner import (
 from guificloud_agent.sliver_records import SliverRecord
 from guificloud_cli import slice_cmds
 from guificloud_provisioner.models import Box, BoxTransition
-from guificloud_provisioner.slice_models import Slice, Sliver, SliverTransition
+from guificloud_provisioner.slices.models import Slice, Sliver, SliverTransition
 from guificloud_provisioner.states import transition
 
 pytestmark = pytest.mark.unit

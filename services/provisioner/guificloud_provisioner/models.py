@@ -1,6 +1,6 @@
 """Tables of the provisioner schema: boxes, their transitions, and the distro read model.
 
-Slices and slivers are in :mod:`guificloud_provisioner.slice_models` (same metadata)."""
+Slices and slivers are in :mod:`guificloud_provisioner.slices.models` (same metadata)."""
 
 from __future__ import annotations
 

@@ -24,9 +24,9 @@ from guificloud.pagination import next_page_headers, page
 from guificloud.runtime import Runtime
 from guificloud.states import SetState
 from guificloud_provisioner.settings import ProvisionerSettings
-from guificloud_provisioner.slice_models import Slice, Sliver
 from guificloud_provisioner.slices import commands, sliver_commands, views
 from guificloud_provisioner.slices.create import create_slice
+from guificloud_provisioner.slices.models import Slice, Sliver
 from guificloud_provisioner.slices.placement import is_retryable
 from guificloud_provisioner.slices.schemas import (
     SliceIn,

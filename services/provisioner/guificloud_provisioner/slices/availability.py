@@ -15,9 +15,9 @@ from guificloud.events.monitor import BoxOffline, BoxOnline
 from guificloud.logging import get_logger
 from guificloud_provisioner.models import Box
 from guificloud_provisioner.settings import ProvisionerSettings
-from guificloud_provisioner.slice_models import Slice, Sliver
 from guificloud_provisioner.slices.desired import refresh_settled, sync_boxes
 from guificloud_provisioner.slices.ladder import move, recheck
+from guificloud_provisioner.slices.models import Slice, Sliver
 
 log = get_logger(__name__)
 

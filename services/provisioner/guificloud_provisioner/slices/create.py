@@ -19,10 +19,10 @@ from guificloud.logging import get_logger
 from guificloud_provisioner.models import Box
 from guificloud_provisioner.scheduler import PlacementRequest
 from guificloud_provisioner.settings import ProvisionerSettings
-from guificloud_provisioner.slice_models import Slice, Sliver, SliverTransition
 from guificloud_provisioner.slices import images, placement
 from guificloud_provisioner.slices.desired import refresh_settled, sync_boxes
 from guificloud_provisioner.slices.ladder import recheck
+from guificloud_provisioner.slices.models import Slice, Sliver, SliverTransition
 from guificloud_provisioner.slices.schemas import SliceIn
 
 log = get_logger(__name__)

@@ -16,8 +16,8 @@ from guificloud.db.uow import UnitOfWork
 from guificloud.events.provisioner import BoxSync, SliceSettled
 from guificloud.states import sliver_failed
 from guificloud_provisioner.models import Box
-from guificloud_provisioner.slice_models import Slice, Sliver
 from guificloud_provisioner.slices.ladder import effective, settled
+from guificloud_provisioner.slices.models import Slice, Sliver
 
 
 def spec(sliver: Sliver, slice_: Slice) -> SliverSpec:

@@ -12,7 +12,7 @@ from guificloud.db.uow import UnitOfWork
 from guificloud.events.provisioner import SliverStateChanged
 from guificloud.states import SetState, SliverState, effective_set_state, sliver_settled
 from guificloud_provisioner.settings import ProvisionerSettings
-from guificloud_provisioner.slice_models import Slice, Sliver, SliverTransition
+from guificloud_provisioner.slices.models import Slice, Sliver, SliverTransition
 
 
 def effective(sliver: Sliver, slice_: Slice) -> SetState:

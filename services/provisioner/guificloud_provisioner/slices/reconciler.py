@@ -20,9 +20,9 @@ from guificloud.logging import get_logger
 from guificloud.states import REACHES, failure_state
 from guificloud_provisioner.models import Box
 from guificloud_provisioner.settings import ProvisionerSettings
-from guificloud_provisioner.slice_models import Slice, Sliver
 from guificloud_provisioner.slices.desired import refresh_settled
 from guificloud_provisioner.slices.ladder import backoff, effective, move, settled
+from guificloud_provisioner.slices.models import Slice, Sliver
 
 log = get_logger(__name__)
 

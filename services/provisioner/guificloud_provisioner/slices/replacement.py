@@ -15,10 +15,10 @@ from guificloud.errors import Conflict, InvalidInput
 from guificloud.logging import get_logger
 from guificloud_provisioner.models import Box
 from guificloud_provisioner.settings import ProvisionerSettings
-from guificloud_provisioner.slice_models import Slice, Sliver
 from guificloud_provisioner.slices import images, placement
 from guificloud_provisioner.slices.create import add_slivers, placement_request, zone_ids_of
 from guificloud_provisioner.slices.desired import sync_boxes
+from guificloud_provisioner.slices.models import Slice, Sliver
 from guificloud_provisioner.slices.removal import start_removal
 
 log = get_logger(__name__)

@@ -15,9 +15,9 @@ from guificloud.events.agent import AgentReported
 from guificloud.states import REACHES, SliverState, sliver_failed
 from guificloud_provisioner.models import Box
 from guificloud_provisioner.settings import ProvisionerSettings
-from guificloud_provisioner.slice_models import Slice, Sliver
 from guificloud_provisioner.slices.desired import refresh_settled
 from guificloud_provisioner.slices.ladder import effective, move, recheck
+from guificloud_provisioner.slices.models import Slice, Sliver
 from guificloud_provisioner.slices.removal import finish_removal
 
 

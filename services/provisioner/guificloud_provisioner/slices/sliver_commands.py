@@ -13,13 +13,13 @@ from guificloud.events.provisioner import SliverUpdated
 from guificloud_provisioner import distros
 from guificloud_provisioner.models import Box
 from guificloud_provisioner.settings import ProvisionerSettings
-from guificloud_provisioner.slice_models import Slice, Sliver
 from guificloud_provisioner.slices import images, placement
 from guificloud_provisioner.slices.commands import get_slice
 from guificloud_provisioner.slices.create import add_slivers, placement_request
 from guificloud_provisioner.slices.desired import refresh_settled, sync_boxes
 from guificloud_provisioner.slices.ladder import recheck
 from guificloud_provisioner.slices.locks import lock_sliver
+from guificloud_provisioner.slices.models import Slice, Sliver
 from guificloud_provisioner.slices.removal import start_removal
 from guificloud_provisioner.slices.schemas import ImageRef, SliverPatch
 

@@ -14,7 +14,7 @@ from guificloud.bus.consumer import Handler
 from guificloud.db.uow import UnitOfWork
 from guificloud.events.envelope import Event
 from guificloud.events.registry import ZoneCreated, ZoneDeleted, ZonesImported, ZoneUpdated
-from guificloud_provisioner.slice_models import Zone
+from guificloud_provisioner.slices.models import Zone
 
 
 def _uuid(value: Any) -> UUID | None:
