@@ -1,6 +1,7 @@
 """Tables of the provisioner schema: boxes, their transitions, and the distro read model.
 
-Slices and slivers are in :mod:`guificloud_provisioner.slices.models` (same metadata)."""
+Slices and slivers are in :mod:`guificloud_provisioner.slices.models` (same metadata); the
+whole schema is :mod:`guificloud_provisioner.schema`."""
 
 from __future__ import annotations
 

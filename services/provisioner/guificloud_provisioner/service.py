@@ -12,9 +12,8 @@ from guificloud.streams import AGENTS, BOXES, IMAGESTORE, MONITOR, PROVISIONER, 
 from guificloud_provisioner.api import create_app
 from guificloud_provisioner.handlers import event_handlers
 from guificloud_provisioner.images import image_handlers
-from guificloud_provisioner.models import SCHEMA, messaging, metadata
+from guificloud_provisioner.schema import SCHEMA, messaging, metadata
 from guificloud_provisioner.settings import ProvisionerSettings
-from guificloud_provisioner.slices import models as _slice_models  # noqa: F401 - its tables are in the schema
 from guificloud_provisioner.slices.availability import availability_handlers
 from guificloud_provisioner.slices.loop import reconcile_slices
 from guificloud_provisioner.slices.zones import ZONE_HANDLERS
