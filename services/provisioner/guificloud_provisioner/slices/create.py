@@ -17,12 +17,12 @@ from guificloud.errors import Conflict, InvalidInput
 from guificloud.events.provisioner import SliceCreated, SliverCreated
 from guificloud.logging import get_logger
 from guificloud_provisioner.models import Box
-from guificloud_provisioner.scheduler import PlacementRequest
 from guificloud_provisioner.settings import ProvisionerSettings
 from guificloud_provisioner.slices import images, placement
 from guificloud_provisioner.slices.desired import refresh_settled, sync_boxes
 from guificloud_provisioner.slices.ladder import recheck
 from guificloud_provisioner.slices.models import Slice, Sliver, SliverTransition
+from guificloud_provisioner.slices.scheduler import PlacementRequest
 from guificloud_provisioner.slices.schemas import SliceIn
 
 log = get_logger(__name__)
