@@ -11,7 +11,7 @@ from guificloud.runtime import Runtime, ServiceDefinition
 from guificloud.streams import AGENTS, BOXES, IMAGESTORE, MONITOR, PROVISIONER, REGISTRY
 from guificloud_provisioner.api import create_app
 from guificloud_provisioner.handlers import event_handlers
-from guificloud_provisioner.images import image_handlers
+from guificloud_provisioner.image_catalogue import image_handlers
 from guificloud_provisioner.schema import SCHEMA, messaging, metadata
 from guificloud_provisioner.settings import ProvisionerSettings
 from guificloud_provisioner.slices.availability import availability_handlers
