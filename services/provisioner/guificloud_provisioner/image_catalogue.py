@@ -21,7 +21,7 @@ from guificloud.events.imagestore import (
     PublisherKeyRevoked,
 )
 from guificloud.events.provisioner import BoxSync
-from guificloud_provisioner import distros
+from guificloud_provisioner import distro_choice
 from guificloud_provisioner.models import Box, DistroImage, TrustedKey
 from guificloud_provisioner.settings import ProvisionerSettings
 
@@ -53,9 +53,9 @@ async def handle_image_published(
     if event.arch != "all":
         stmt = stmt.where(Box.arch == event.arch)
     for box in await uow.session.scalars(stmt):
-        image = await distros.current_distro(uow, settings, box.arch)
+        image = await distro_choice.current_distro(uow, settings, box.arch)
         if image is not None and image.image_id == event.image_id:
-            distros.assign(uow, box, distros.spec_of(image, settings))
+            distro_choice.assign(uow, box, distro_choice.spec_of(image, settings))
 
 
 async def handle_image_deprecated(event: ImageDeprecated, uow: UnitOfWork) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from guificloud.db.uow import UnitOfWork
 from guificloud.errors import Conflict, InvalidInput
 from guificloud.events.provisioner import SliverUpdated
-from guificloud_provisioner import distros
+from guificloud_provisioner import distro_choice
 from guificloud_provisioner.models import Box
 from guificloud_provisioner.settings import ProvisionerSettings
 from guificloud_provisioner.slices import images, placement
@@ -68,7 +68,7 @@ async def _image_for(
         if found is None:
             raise InvalidInput(f"no published image {ref.name} for {arch}", field="image")
         image = found
-    return distros.spec_of(image, settings).model_dump(mode="json")
+    return distro_choice.spec_of(image, settings).model_dump(mode="json")
 
 
 async def patch_sliver(
