@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime
-from functools import partial
 
-from guificloud.bus.consumer import Handler
 from guificloud.db.uow import UnitOfWork
 from guificloud.errors import PermanentFailure
 from guificloud.events.agent import AgentReported
-from guificloud.events.envelope import Event
 from guificloud.events.provisioner import BoxDeploying, BoxFailed, BoxReady, BoxRegistered
 from guificloud.events.registry import CLOUD_DEVICE_TYPES, DeviceAdded
 from guificloud.logging import get_logger
@@ -103,10 +100,3 @@ async def handle_agent_reported(
         reason = event.reason or "the agent reported a failure without a reason"
         if transition(uow, box, "failed", reason):
             uow.emit(BoxFailed(box_id=box.id, reason=reason), correlation_id=flow)
-
-
-def event_handlers(settings: ProvisionerSettings) -> dict[type[Event], Handler]:
-    return {
-        DeviceAdded: partial(handle_device_added, settings=settings),
-        AgentReported: partial(handle_agent_reported, settings=settings),
-    }

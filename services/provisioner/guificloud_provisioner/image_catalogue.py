@@ -6,13 +6,9 @@ change of trusted keys reaches every box with its desired state (a failed box re
 
 from __future__ import annotations
 
-from functools import partial
-
 from sqlalchemy import delete, select
 
-from guificloud.bus.consumer import Handler
 from guificloud.db.uow import UnitOfWork
-from guificloud.events.envelope import Event
 from guificloud.events.imagestore import (
     ImageDeleted,
     ImageDeprecated,
@@ -93,13 +89,3 @@ async def _keys_changed(uow: UnitOfWork) -> None:
         if box.state == "failed":
             box.generation += 1
         uow.emit(BoxSync(box_id=box.id, generation=box.generation))
-
-
-def image_handlers(settings: ProvisionerSettings) -> dict[type[Event], Handler]:
-    return {
-        ImagePublished: partial(handle_image_published, settings=settings),
-        ImageDeprecated: handle_image_deprecated,
-        ImageDeleted: handle_image_deleted,
-        PublisherKeyAdded: handle_key_added,
-        PublisherKeyRevoked: handle_key_revoked,
-    }
