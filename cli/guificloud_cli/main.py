@@ -95,9 +95,9 @@ def _mount_resources() -> None:
     """Resource commands over the services' APIs: zones, nodes, devices, CNML, images, slices;
     dead letters."""
     from guificloud_cli.deadletter_cmds import deadletter_app
+    from guificloud_cli.image_cmds import image_app
     from guificloud_cli.registry_cmds import cnml_app, device_app, node_app, zone_app
     from guificloud_cli.slice_cmds import slice_app
-    from guificloud_imagestore.client_cli import image_app
 
     app.add_typer(zone_app, name="zone")
     app.add_typer(node_app, name="node")
