@@ -53,12 +53,12 @@ from guificloud.events.envelope import Envelope
 from guificloud.logging import configure_logging
 from guificloud.testing.processes import ServiceProcess
 from guificloud_imagestore.distro import build_distro_rootfs
-from guificloud_provisioner import scheduler
 from guificloud_provisioner.models import SCHEMA, Box, messaging
-from guificloud_provisioner.scheduler import Candidate
 from guificloud_provisioner.settings import ProvisionerSettings
-from guificloud_provisioner.slice_models import Zone
+from guificloud_provisioner.slices import scheduler
+from guificloud_provisioner.slices.models import Zone
 from guificloud_provisioner.slices.placement import candidates
+from guificloud_provisioner.slices.scheduler import Candidate
 
 SERVICES = ("registry", "provisioner", "monitor", "imagestore")
 ADMIN = "bench-admin-token-0123456789"

@@ -1,9 +1,16 @@
-"""The ``guificloud`` command line."""
+"""The ``guificloud`` command line.
+
+It imports no service package: ``guificloud dev`` starts each service as a process
+(``python -m guificloud_<service>``) and ``guificloud agent …`` becomes the agent's own
+command line (``python -m guificloud_agent …``, the same process: signals reach the agent).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
+import sys
 from pathlib import Path
 
 import typer
@@ -74,14 +81,14 @@ def events_asyncapi() -> None:
     typer.echo(json.dumps(asyncapi_document(), indent=2))
 
 
-def _mount_agent() -> None:
-    """``guificloud agent …`` is the agent's own command line."""
-    from guificloud_agent.cli import app as agent_app
-
-    app.add_typer(agent_app, name="agent", help="Run box agents, or a fleet of simulated boxes.")
-
-
-_mount_agent()
+@app.command(
+    "agent",
+    add_help_option=False,
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def agent(ctx: typer.Context) -> None:
+    """Run box agents, or a fleet of simulated boxes: the agent's own command line."""
+    os.execv(sys.executable, [sys.executable, "-m", "guificloud_agent", *ctx.args])
 
 
 def _mount_resources() -> None:
@@ -89,9 +96,9 @@ def _mount_resources() -> None:
     dead letters; logins, groups and tokens."""
     from guificloud_cli.deadletter_cmds import deadletter_app
     from guificloud_cli.identity_cmds import mount as mount_identity
+    from guificloud_cli.image_cmds import image_app
     from guificloud_cli.registry_cmds import cnml_app, device_app, node_app, zone_app
     from guificloud_cli.slice_cmds import slice_app
-    from guificloud_imagestore.client_cli import image_app
 
     app.add_typer(zone_app, name="zone")
     app.add_typer(node_app, name="node")

@@ -29,13 +29,11 @@ from rich.text import Text
 from guificloud.retries import RetryingTransport
 from guificloud.secret_files import AdminTokenFile, admin_token
 from guificloud.settings import DEFAULT_PORTS
+from guificloud.states import REACHES, SET_STATES, sliver_failed, sliver_settled
 from guificloud_cli.output import Output, OutputOption, show, table
 from guificloud_cli.registry_cmds import Failed, checked, run
 
 DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_PORTS['provisioner']}"
-SET_STATES = ("register", "deploy", "start")
-REACHED = {"register": "registered", "deploy": "deployed", "start": "started"}
-FAILED = ("fail_allocate", "fail_deploy", "fail_start")
 
 slice_app = typer.Typer(no_args_is_help=True, help="Slices: slivers of an image on many boxes.")
 sliver_app = typer.Typer(no_args_is_help=True, help="One sliver: its own state or image.")
@@ -134,7 +132,7 @@ def _sliver_row(v: Mapping[str, Any]) -> list[Any]:
 
 def _styled(v: Mapping[str, Any]) -> Text:
     state = str(v["state"])
-    if state in FAILED:
+    if sliver_failed(state):
         return Text(state, style="red")
     if reached(v):
         return Text(state, style="green")
@@ -143,12 +141,12 @@ def _styled(v: Mapping[str, Any]) -> Text:
 
 def reached(v: Mapping[str, Any]) -> bool:
     """The sliver is where it was asked to be (its instance too, after a reset)."""
-    return bool(v["state"] == REACHED[v["effective_set_state"]])
+    return bool(v["state"] == REACHES[v["effective_set_state"]])
 
 
 def settled(slivers: Sequence[Mapping[str, Any]]) -> bool:
     """Every sliver reached its effective state or failed."""
-    return all(reached(v) or v["state"] in FAILED for v in slivers)
+    return all(sliver_settled(v["state"], v["effective_set_state"]) for v in slivers)
 
 
 def _view(s: Mapping[str, Any], slivers: Sequence[Mapping[str, Any]]) -> Table:
@@ -280,7 +278,7 @@ def slice_show(
                     live.update(_view(found, slivers), refresh=True)
             if not out.is_terminal:
                 out.line()  # the last view printed to a file or pipe ends without one
-        failed = [v for v in slivers if v["state"] in FAILED]
+        failed = [v for v in slivers if sliver_failed(v["state"])]
         if not settled(slivers):
             err.print(f"[yellow]not settled after {timeout:g}s[/yellow]")
             return 2

@@ -8,10 +8,11 @@ token as ``Authorization: Bearer <token>``.
 
 from __future__ import annotations
 
-from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from guificloud.states import SetState
 
 DIGEST_PATTERN = r"^sha256:[0-9a-f]{64}$"
 
@@ -42,17 +43,6 @@ class DistroSpec(BaseModel):
     arch: str | None = None
     signature: str | None = Field(None, description="base64 ed25519, see guificloud.signing")
     key_id: str | None = None
-
-
-SetState = Literal["register", "deploy", "start"]
-"""Community-Lab's ladder, in order: what a slice (or one sliver) is asked to be."""
-
-SET_STATE_ORDER: dict[str, int] = {"register": 0, "deploy": 1, "start": 2}
-
-
-def effective_set_state(sliver: SetState, slice_: SetState) -> SetState:
-    """A sliver may lower its slice's state, never raise it: ``min(sliver, slice)``."""
-    return sliver if SET_STATE_ORDER[sliver] <= SET_STATE_ORDER[slice_] else slice_
 
 
 class SliverSpec(BaseModel):

@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
-from guificloud.boxes import BoxConfig, DistroSpec, SetState, SliverSpec
+from guificloud.boxes import BoxConfig, DistroSpec, SliverSpec
 from guificloud.bus import Bus
 from guificloud.events.agent import AgentReported, SliverStatus
 from guificloud.events.envelope import Envelope
 from guificloud.events.provisioner import BoxSync
+from guificloud.states import SetState
 from guificloud_agent.agent import Agent
 from guificloud_agent.drivers.base import Driver
 from guificloud_agent.drivers.simulated import SimulatedDriver

@@ -42,7 +42,7 @@ def cli(
     if failpoint:
         env["GUIFICLOUD_FAILPOINTS"] = f"{failpoint}=kill"
     return subprocess.run(
-        [sys.executable, "-m", "guificloud_imagestore.client_cli", *args],
+        [sys.executable, "-m", "guificloud_cli.image_cmds", *args],
         capture_output=True,
         text=True,
         env=env,

@@ -23,6 +23,7 @@ from guificloud.events.envelope import Envelope, Event
 from guificloud.events.imagestore import ImagePublished
 from guificloud.events.monitor import BoxOffline, BoxOnline
 from guificloud.events.registry import DeviceAdded, Hardware, ZoneCreated
+from guificloud.states import REACHES
 from guificloud.streams import IMAGESTORE, MONITOR, REGISTRY
 from guificloud.testing.processes import ServiceProcess
 
@@ -30,7 +31,6 @@ ADMIN = "slices-test-admin-token"
 DISTRO = "sha256:" + "d1" * 32
 APP = "sha256:" + "a1" * 32
 APP_ARM = "sha256:" + "a2" * 32
-TARGET = {"register": "registered", "deploy": "deployed", "start": "started"}
 
 FAST = {
     "GUIFICLOUD_PROVISIONER_RECONCILE_INTERVAL_S": "0.1",
@@ -181,7 +181,7 @@ class Harness:
             SliverStatus(
                 sliver_id=s["sliver_id"],
                 instance=s["instance"],
-                state=overrides.get(s["sliver_id"], TARGET[s["set_state"]]),
+                state=overrides.get(s["sliver_id"], REACHES[s["set_state"]]),
                 image_digest=s["image"]["digest"],
             )
             for s in desired["slivers"]

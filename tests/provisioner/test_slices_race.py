@@ -18,9 +18,9 @@ from guificloud.db.engine import make_engine, make_session_factory
 from guificloud.db.uow import UnitOfWork
 from guificloud.errors import Conflict
 from guificloud_provisioner.models import Box, messaging
-from guificloud_provisioner.scheduler import PlacementRequest
 from guificloud_provisioner.settings import ProvisionerSettings
 from guificloud_provisioner.slices import placement
+from guificloud_provisioner.slices.scheduler import PlacementRequest
 
 pytestmark = pytest.mark.integration
 SETTINGS = ProvisionerSettings()

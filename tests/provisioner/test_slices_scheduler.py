@@ -7,7 +7,12 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from guificloud_provisioner.scheduler import Candidate, PlacementError, PlacementRequest, place
+from guificloud_provisioner.slices.scheduler import (
+    Candidate,
+    PlacementError,
+    PlacementRequest,
+    place,
+)
 
 pytestmark = pytest.mark.unit
 

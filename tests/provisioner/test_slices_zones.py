@@ -21,10 +21,12 @@ from guificloud.events.registry import (
     ZoneUpdated,
 )
 from guificloud_provisioner.models import messaging
+from guificloud_provisioner.service import CONSUMERS
 from guificloud_provisioner.slices.placement import zone_subtree
-from guificloud_provisioner.slices.zones import ZONE_HANDLERS
 
 pytestmark = pytest.mark.integration
+
+ZONE_HANDLERS = next(c.handlers for c in CONSUMERS if c.durable == "provisioner-zones")
 
 
 @pytest_asyncio.fixture

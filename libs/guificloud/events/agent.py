@@ -3,30 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from guificloud.events.envelope import Event
-
-AgentState = Literal["idle", "deploying", "running", "failed"]
-
-SliverActualState = Literal[
-    "registered",
-    "allocated",
-    "deployed",
-    "started",
-    "fail_allocate",
-    "fail_deploy",
-    "fail_start",
-]
-"""What a box says of one sliver (Community-Lab's names). ``allocated``: image fetched and
-verified, resources reserved; ``deployed``: container made, stopped; ``started``: running.
-A ``fail_*`` state carries the reason. (``offline`` is the provisioner's, not the box's.)"""
+from guificloud.states import AgentState, SliverActualState
 
 
 class SliverStatus(BaseModel):
+    """What a box says of one sliver; a ``fail_*`` state carries the reason."""
+
     model_config = ConfigDict(frozen=True)
 
     sliver_id: UUID

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
-from guificloud.events.agent import SliverActualState
 from guificloud.events.envelope import Event
-
-BoxState = Literal["registered", "configured", "deploying", "ready", "failed"]
+from guificloud.states import SetState, SliverState
 
 
 class BoxRegistered(Event):
@@ -73,10 +71,6 @@ class BoxSync(Event):
 
 # -- slices and slivers ------------------------------------------------------------------
 
-SliverState = SliverActualState | Literal["offline"]
-"""A sliver's actual state as the provisioner shows it: the box's report, or ``offline``
-while the monitor says its box is unreachable."""
-
 
 class SliceCreated(Event):
     TYPE = "provisioner.slice.created"
@@ -86,7 +80,7 @@ class SliceCreated(Event):
     name: str
     owner_group: str
     image_digest: str
-    set_state: str
+    set_state: SetState
     instance: int
     expires_at: datetime
 
@@ -137,7 +131,7 @@ class SliceSettled(Event):
     SUBJECT = "provisioner.slice.settled"
 
     slice_id: UUID
-    set_state: str
+    set_state: SetState
     slivers: int
     failed: int
 
@@ -162,7 +156,7 @@ class SliverCreated(Event):
     slice_id: UUID
     box_id: UUID
     image_digest: str
-    set_state: str
+    set_state: SetState
     memory_mb: int
     disk_mb: int
     cpu_share: float

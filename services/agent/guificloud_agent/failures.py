@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from guificloud.events.agent import SliverActualState
+from guificloud.states import SliverFailure
 
 
 class DeployFailed(Exception):
@@ -19,7 +19,7 @@ class DeployFailed(Exception):
 class SliverFailed(Exception):
     """A step of a sliver's ladder failed; ``state`` is the ``fail_*`` state it reports."""
 
-    def __init__(self, state: SliverActualState, reason: str) -> None:
+    def __init__(self, state: SliverFailure, reason: str) -> None:
         super().__init__(reason)
         self.state = state
         self.reason = reason

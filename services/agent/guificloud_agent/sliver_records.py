@@ -13,16 +13,15 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
-from guificloud.boxes import SetState, SliverSpec
-from guificloud.events.agent import SliverActualState, SliverStatus
+from guificloud.boxes import SliverSpec
+from guificloud.events.agent import SliverStatus
 from guificloud.logging import get_logger
+from guificloud.states import SetState, SliverActualState, sliver_failed
 from guificloud_agent.capacity import Reservation
 
 log = get_logger(__name__)
 
 RECORD_FILE = "slivers.json"
-HOLDING: frozenset[str] = frozenset({"allocated", "deployed", "started", "fail_start"})
-"""States in which a sliver holds its reservation (and, but for ``allocated``, a container)."""
 
 
 def container_name(sliver_id: UUID, instance: int) -> str:
@@ -69,7 +68,7 @@ class SliverRecord(BaseModel):
 
     @property
     def failed(self) -> bool:
-        return self.state in ("fail_allocate", "fail_deploy", "fail_start")
+        return sliver_failed(self.state)
 
     def same_build(self, spec: SliverSpec) -> bool:
         """Whether the container of this record is the one ``spec`` asks for; otherwise it is

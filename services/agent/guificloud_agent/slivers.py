@@ -25,13 +25,14 @@ from typing import Any
 from uuid import UUID
 
 from guificloud.boxes import DesiredState, SliverSpec
-from guificloud.events.agent import SliverActualState, SliverStatus
+from guificloud.events.agent import SliverStatus
 from guificloud.logging import get_logger
+from guificloud.states import HOLDING, SliverFailure
 from guificloud_agent.capacity import Ledger, Reservation
 from guificloud_agent.drivers.base import ContainerState, Driver, DriverError, Limits
 from guificloud_agent.failures import DeployFailed, SliverFailed
 from guificloud_agent.images import Images
-from guificloud_agent.sliver_records import HOLDING, SliverRecord, SliverRecords
+from guificloud_agent.sliver_records import SliverRecord, SliverRecords
 
 log = get_logger(__name__)
 
@@ -123,7 +124,7 @@ class Slivers:
         image: Path | None = None
         if record is None or record.state not in HOLDING:
             image = await self._allocate(spec, trusted, quiet=quiet)
-        failing = "fail_start" if spec.set_state == "start" else "fail_deploy"
+        failing: SliverFailure = "fail_start" if spec.set_state == "start" else "fail_deploy"
         with failing_as(failing, self.driver.name):
             actual = await self.driver.state(self._name(spec))
         if actual == "absent":
@@ -224,7 +225,7 @@ class Slivers:
 
 
 @contextmanager
-def failing_as(state: SliverActualState, driver: str) -> Iterator[None]:
+def failing_as(state: SliverFailure, driver: str) -> Iterator[None]:
     """Turn what a step raises into the ``fail_*`` state it reports, with the reason."""
     try:
         yield

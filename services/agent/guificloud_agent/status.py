@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from guificloud.events.agent import AgentState
+from guificloud.states import AgentState
 
 
 @dataclass(frozen=True)

@@ -2,28 +2,40 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from guificloud.bus.consumer import Subscription
-from guificloud.runtime import Runtime, ServiceDefinition
+from guificloud.bus.wiring import ConsumerSpec, wire
+from guificloud.events.provisioner import (
+    BoxDeploying,
+    BoxReady,
+    SliceCreated,
+    SliceDeleted,
+    SliverCreated,
+    SliverDeleted,
+    SliverUpdated,
+)
+from guificloud.runtime import ServiceDefinition
 from guificloud.streams import IMAGESTORE, PROVISIONER
+from guificloud_imagestore import slice_usage, usage
 from guificloud_imagestore.api import create_app
 from guificloud_imagestore.gc import collect_garbage
 from guificloud_imagestore.models import SCHEMA, messaging, metadata
-from guificloud_imagestore.usage import USAGE_HANDLERS, usage_partition
 
-
-def subscriptions(_runtime: Runtime) -> Sequence[Subscription]:
+CONSUMERS = (
     # PROVISIONER is declared by the provisioner; the consumer binds once it exists.
-    return (
-        Subscription(
-            stream=PROVISIONER.name,
-            durable="imagestore-usage",
-            handlers=USAGE_HANDLERS,
-            partition=usage_partition,
-        ),
-    )
-
+    ConsumerSpec(
+        PROVISIONER,
+        "imagestore-usage",
+        {
+            BoxDeploying: usage.handle_box_deploying,
+            BoxReady: usage.handle_box_ready,
+            SliceCreated: slice_usage.handle_slice_created,
+            SliceDeleted: slice_usage.handle_slice_deleted,
+            SliverCreated: slice_usage.handle_sliver_created,
+            SliverUpdated: slice_usage.handle_sliver_updated,
+            SliverDeleted: slice_usage.handle_sliver_deleted,
+        },
+        partition=usage.usage_partition,
+    ),
+)
 
 DEFINITION = ServiceDefinition(
     name=SCHEMA,
@@ -32,6 +44,6 @@ DEFINITION = ServiceDefinition(
     migrations="guificloud_imagestore:migrations",
     create_app=create_app,
     streams=(IMAGESTORE,),
-    subscriptions=subscriptions,
+    subscriptions=wire(*CONSUMERS),
     background=(collect_garbage,),
 )

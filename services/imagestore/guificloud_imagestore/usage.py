@@ -13,18 +13,9 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
-from guificloud.bus.consumer import Handler
 from guificloud.db.uow import UnitOfWork
 from guificloud.events.envelope import Event
-from guificloud.events.provisioner import (
-    BoxDeploying,
-    BoxReady,
-    SliceCreated,
-    SliceDeleted,
-    SliverCreated,
-    SliverDeleted,
-    SliverUpdated,
-)
+from guificloud.events.provisioner import BoxDeploying, BoxReady
 from guificloud_imagestore import slice_usage
 from guificloud_imagestore.models import BoxUsage
 
@@ -45,17 +36,6 @@ async def handle_box_deploying(event: BoxDeploying, uow: UnitOfWork) -> None:
 
 async def handle_box_ready(event: BoxReady, uow: UnitOfWork) -> None:
     await record_usage(uow, event.box_id, event.distro_digest, "ready")
-
-
-USAGE_HANDLERS: dict[type[Event], Handler] = {
-    BoxDeploying: handle_box_deploying,
-    BoxReady: handle_box_ready,
-    SliceCreated: slice_usage.handle_slice_created,
-    SliceDeleted: slice_usage.handle_slice_deleted,
-    SliverCreated: slice_usage.handle_sliver_created,
-    SliverUpdated: slice_usage.handle_sliver_updated,
-    SliverDeleted: slice_usage.handle_sliver_deleted,
-}
 
 
 def usage_partition(event: Event) -> Hashable:

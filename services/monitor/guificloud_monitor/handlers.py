@@ -12,9 +12,7 @@ from typing import cast
 from sqlalchemy import Table, func
 from sqlalchemy.dialects.postgresql import insert
 
-from guificloud.bus.consumer import Handler
 from guificloud.db.uow import UnitOfWork
-from guificloud.events.envelope import Event
 from guificloud.events.provisioner import BoxRegistered
 from guificloud.logging import get_logger
 from guificloud_monitor.availability import UNKNOWN
@@ -56,8 +54,3 @@ async def handle_box_registered(event: BoxRegistered, uow: UnitOfWork) -> None:
         node_id=str(event.node_id),
         zone_id=str(event.zone_id),
     )
-
-
-EVENT_HANDLERS: dict[type[Event], Handler] = {
-    BoxRegistered: handle_box_registered,
-}

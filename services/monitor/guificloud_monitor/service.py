@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from guificloud.bus.consumer import Subscription
-from guificloud.runtime import Runtime, ServiceDefinition
+from guificloud.bus.wiring import ConsumerSpec, wire
+from guificloud.events.provisioner import BoxRegistered
+from guificloud.runtime import ServiceDefinition
 from guificloud.streams import MONITOR, PROVISIONER
+from guificloud_monitor import handlers
 from guificloud_monitor.api import create_app
-from guificloud_monitor.handlers import EVENT_HANDLERS
 from guificloud_monitor.ingest import ingest_heartbeats
 from guificloud_monitor.models import SCHEMA, messaging, metadata
 from guificloud_monitor.sweeper import sweep_availability
 
-
-def subscriptions(_runtime: Runtime) -> Sequence[Subscription]:
+CONSUMERS = (
     # PROVISIONER is declared by the provisioner; the consumer binds once it exists.
-    return (
-        Subscription(
-            stream=PROVISIONER.name,
-            durable="monitor-boxes",
-            handlers=EVENT_HANDLERS,
-            partition=lambda e: e.box_id,
-        ),
-    )
-
+    ConsumerSpec(
+        PROVISIONER,
+        "monitor-boxes",
+        {BoxRegistered: handlers.handle_box_registered},
+        partition=lambda e: e.box_id,
+    ),
+)
 
 DEFINITION = ServiceDefinition(
     name=SCHEMA,
@@ -33,6 +29,6 @@ DEFINITION = ServiceDefinition(
     migrations="guificloud_monitor:migrations",
     create_app=create_app,
     streams=(MONITOR,),
-    subscriptions=subscriptions,
+    subscriptions=wire(*CONSUMERS),
     background=(ingest_heartbeats, sweep_availability),
 )

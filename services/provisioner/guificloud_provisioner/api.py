@@ -15,7 +15,8 @@ from guificloud.db.uow import UnitOfWork
 from guificloud.errors import NotFound, Unauthorized
 from guificloud.http import AdminDep, RuntimeDep, UowDep, create_base_app
 from guificloud.runtime import Runtime
-from guificloud_provisioner import distros
+from guificloud.states import BoxState
+from guificloud_provisioner import distro_choice
 from guificloud_provisioner.models import Box, BoxTransition, DistroImage
 from guificloud_provisioner.schemas import BoxDetail, BoxOut, DistroOut, TransitionOut
 from guificloud_provisioner.settings import ProvisionerSettings
@@ -42,7 +43,7 @@ def _box_out(box: Box) -> BoxOut:
 @router.get("/boxes", response_model=list[BoxOut], tags=["boxes"])
 async def list_boxes(
     uow: UowDep,
-    state: str | None = None,
+    state: BoxState | None = None,
     node_id: UUID | None = None,
     zone_id: UUID | None = None,
     limit: int = Query(500, ge=1, le=5000),
@@ -85,7 +86,7 @@ async def get_box_config(box_id: UUID, uow: UowDep, runtime: RuntimeDep) -> BoxC
         provisioner_url=settings.base_url,
         nats_url=settings.box_nats_url or settings.nats_url,
         heartbeat_interval_s=settings.box_heartbeat_interval_s,
-        trusted_keys=await distros.trusted_keys(uow),
+        trusted_keys=await distro_choice.trusted_keys(uow),
     )
 
 
@@ -117,7 +118,7 @@ async def get_desired_state(
         generation=box.generation,
         distro=distro,
         heartbeat_interval_s=settings.box_heartbeat_interval_s,
-        trusted_keys=await distros.trusted_keys(uow),
+        trusted_keys=await distro_choice.trusted_keys(uow),
         slivers=await box_slivers(uow, box.id),
     )
 

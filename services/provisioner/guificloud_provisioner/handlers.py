@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime
-from functools import partial
 
-from guificloud.bus.consumer import Handler
 from guificloud.db.uow import UnitOfWork
 from guificloud.errors import PermanentFailure
 from guificloud.events.agent import AgentReported
-from guificloud.events.envelope import Event
 from guificloud.events.provisioner import BoxDeploying, BoxFailed, BoxReady, BoxRegistered
 from guificloud.events.registry import CLOUD_DEVICE_TYPES, DeviceAdded
 from guificloud.logging import get_logger
-from guificloud_provisioner import configured, distros
+from guificloud_provisioner import configured, distro_choice
 from guificloud_provisioner.models import Box
 from guificloud_provisioner.settings import ProvisionerSettings
 from guificloud_provisioner.slices.reports import apply_report
@@ -65,10 +62,10 @@ async def handle_device_added(
     box.correlation_id = registered.correlation_id
 
     box.token = secrets.token_urlsafe(32)
-    image = await distros.current_distro(uow, settings, box.arch)
+    image = await distro_choice.current_distro(uow, settings, box.arch)
     configured.enter(uow, box, None if image else configured.no_distro(settings, box.arch))
     if image is not None:
-        distros.assign(uow, box, distros.spec_of(image, settings))
+        distro_choice.assign(uow, box, distro_choice.spec_of(image, settings))
     log.info(
         "box.configured",
         box_id=str(box.id),
@@ -103,10 +100,3 @@ async def handle_agent_reported(
         reason = event.reason or "the agent reported a failure without a reason"
         if transition(uow, box, "failed", reason):
             uow.emit(BoxFailed(box_id=box.id, reason=reason), correlation_id=flow)
-
-
-def event_handlers(settings: ProvisionerSettings) -> dict[type[Event], Handler]:
-    return {
-        DeviceAdded: partial(handle_device_added, settings=settings),
-        AgentReported: partial(handle_agent_reported, settings=settings),
-    }

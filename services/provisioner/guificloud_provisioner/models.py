@@ -1,6 +1,7 @@
 """Tables of the provisioner schema: boxes, their transitions, and the distro read model.
 
-Slices and slivers are in :mod:`guificloud_provisioner.slice_models` (same metadata)."""
+Slices and slivers are in :mod:`guificloud_provisioner.slices.models` (same metadata); the
+whole schema is :mod:`guificloud_provisioner.schema`."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from guificloud.db.idempotency import define_idempotency_table
 from guificloud.db.messaging import define_messaging_tables
+from guificloud.states import AgentState, BoxState
 
 SCHEMA = "provisioner"
 metadata = MetaData(schema=SCHEMA)
@@ -51,12 +53,12 @@ class Box(Base):
     cores: Mapped[int] = mapped_column(Integer)
     ram_mb: Mapped[int] = mapped_column(Integer)
     disk_gb: Mapped[int] = mapped_column(Integer)
-    state: Mapped[str] = mapped_column(String(16), index=True)
+    state: Mapped[BoxState] = mapped_column(String(16), index=True)
     reason: Mapped[str | None] = mapped_column(Text)
     token: Mapped[str | None] = mapped_column(String(128))
     generation: Mapped[int] = mapped_column(Integer, default=0)
     desired_distro: Mapped[dict[str, object] | None] = mapped_column(JSONB)
-    agent_state: Mapped[str | None] = mapped_column(String(16))
+    agent_state: Mapped[AgentState | None] = mapped_column(String(16))
     actual_digest: Mapped[str | None] = mapped_column(String(71))
     last_report_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The flow that onboarded the box: its state events carry it, whatever report moved them.
@@ -82,8 +84,8 @@ class BoxTransition(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     box_id: Mapped[UUID] = mapped_column(ForeignKey("boxes.id"), index=True)
-    from_state: Mapped[str | None] = mapped_column(String(16))
-    to_state: Mapped[str] = mapped_column(String(16))
+    from_state: Mapped[BoxState | None] = mapped_column(String(16))
+    to_state: Mapped[BoxState] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

@@ -8,13 +8,14 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict
 
 from guificloud.boxes import DistroSpec
+from guificloud.states import AgentState, BoxState
 
 
 class TransitionOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    from_state: str | None
-    to_state: str
+    from_state: BoxState | None
+    to_state: BoxState
     reason: str | None
     at: datetime
 
@@ -31,12 +32,12 @@ class BoxOut(BaseModel):
     cores: int
     ram_mb: int
     disk_gb: int
-    state: str
+    state: BoxState
     reason: str | None
     generation: int
     desired_distro: DistroSpec | None
     distro_digest: str | None
-    agent_state: str | None
+    agent_state: AgentState | None
     last_report_at: datetime | None
     allocated_memory_mb: int = 0
     allocated_disk_mb: int = 0

@@ -2,60 +2,73 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from guificloud.bus.consumer import Subscription
+from guificloud.bus.wiring import ConsumerSpec, wire
 from guificloud.events.agent import AgentReported
-from guificloud.events.registry import DeviceAdded
-from guificloud.runtime import Runtime, ServiceDefinition
+from guificloud.events.imagestore import (
+    ImageDeleted,
+    ImageDeprecated,
+    ImagePublished,
+    PublisherKeyAdded,
+    PublisherKeyRevoked,
+)
+from guificloud.events.monitor import BoxOffline, BoxOnline
+from guificloud.events.registry import (
+    DeviceAdded,
+    ZoneCreated,
+    ZoneDeleted,
+    ZonesImported,
+    ZoneUpdated,
+)
+from guificloud.runtime import ServiceDefinition
 from guificloud.streams import AGENTS, BOXES, IMAGESTORE, MONITOR, PROVISIONER, REGISTRY
-from guificloud_provisioner import slice_models  # noqa: F401 - its tables are in the schema
+from guificloud_provisioner import handlers, image_catalogue
 from guificloud_provisioner.api import create_app
-from guificloud_provisioner.handlers import event_handlers
-from guificloud_provisioner.images import image_handlers
-from guificloud_provisioner.models import SCHEMA, messaging, metadata
-from guificloud_provisioner.settings import ProvisionerSettings
-from guificloud_provisioner.slices.availability import availability_handlers
+from guificloud_provisioner.schema import SCHEMA, messaging, metadata
+from guificloud_provisioner.slices import availability, zones
 from guificloud_provisioner.slices.loop import reconcile_slices
-from guificloud_provisioner.slices.zones import ZONE_HANDLERS
 
-
-def subscriptions(runtime: Runtime) -> Sequence[Subscription]:
-    settings = runtime.settings
-    assert isinstance(settings, ProvisionerSettings)
-    handlers = event_handlers(settings)
-    return (
-        Subscription(
-            stream=REGISTRY.name,
-            durable="provisioner-devices",
-            partition=lambda e: e.device_id,
-            handlers={DeviceAdded: handlers[DeviceAdded]},
-        ),
-        Subscription(
-            stream=IMAGESTORE.name,
-            durable="provisioner-images",
-            handlers=image_handlers(settings),
-        ),
-        Subscription(
-            stream=AGENTS.name,
-            durable="provisioner-agents",
-            partition=lambda e: e.box_id,
-            handlers={AgentReported: handlers[AgentReported]},
-        ),
-        Subscription(
-            stream=REGISTRY.name,
-            durable="provisioner-zones",
-            handlers=ZONE_HANDLERS,
-        ),
-        # MONITOR is declared by the monitor; the consumer binds once it exists.
-        Subscription(
-            stream=MONITOR.name,
-            durable="provisioner-availability",
-            partition=lambda e: e.box_id,
-            handlers=availability_handlers(settings),
-        ),
-    )
-
+CONSUMERS = (
+    ConsumerSpec(
+        REGISTRY,
+        "provisioner-devices",
+        {DeviceAdded: handlers.handle_device_added},
+        partition=lambda e: e.device_id,
+    ),
+    ConsumerSpec(
+        IMAGESTORE,
+        "provisioner-images",
+        {
+            ImagePublished: image_catalogue.handle_image_published,
+            ImageDeprecated: image_catalogue.handle_image_deprecated,
+            ImageDeleted: image_catalogue.handle_image_deleted,
+            PublisherKeyAdded: image_catalogue.handle_key_added,
+            PublisherKeyRevoked: image_catalogue.handle_key_revoked,
+        },
+    ),
+    ConsumerSpec(
+        AGENTS,
+        "provisioner-agents",
+        {AgentReported: handlers.handle_agent_reported},
+        partition=lambda e: e.box_id,
+    ),
+    ConsumerSpec(
+        REGISTRY,
+        "provisioner-zones",
+        {
+            ZoneCreated: zones.handle_zone_created,
+            ZoneUpdated: zones.handle_zone_updated,
+            ZoneDeleted: zones.handle_zone_deleted,
+            ZonesImported: zones.handle_zones_imported,
+        },
+    ),
+    # MONITOR is declared by the monitor; the consumer binds once it exists.
+    ConsumerSpec(
+        MONITOR,
+        "provisioner-availability",
+        {BoxOffline: availability.handle_box_offline, BoxOnline: availability.handle_box_online},
+        partition=lambda e: e.box_id,
+    ),
+)
 
 DEFINITION = ServiceDefinition(
     name=SCHEMA,
@@ -64,6 +77,6 @@ DEFINITION = ServiceDefinition(
     migrations="guificloud_provisioner:migrations",
     create_app=create_app,
     streams=(PROVISIONER, BOXES, AGENTS),
-    subscriptions=subscriptions,
+    subscriptions=wire(*CONSUMERS),
     background=(reconcile_slices,),
 )

@@ -1,28 +1,21 @@
-"""Box states and the transitions allowed between them."""
+"""Recording a box's moves between states (the states and the moves allowed are
+:mod:`guificloud.states`)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 from guificloud.db.uow import UnitOfWork
+from guificloud.states import BoxState, box_may_move
 from guificloud_provisioner.models import Box, BoxTransition
 
-ALLOWED: dict[str | None, frozenset[str]] = {
-    None: frozenset({"registered"}),
-    "registered": frozenset({"configured", "failed"}),
-    "configured": frozenset({"deploying", "ready", "failed"}),
-    "deploying": frozenset({"ready", "failed"}),
-    "ready": frozenset({"deploying", "failed"}),
-    "failed": frozenset({"deploying", "ready"}),
-}
 
-
-def transition(uow: UnitOfWork, box: Box, to_state: str, reason: str | None = None) -> bool:
+def transition(uow: UnitOfWork, box: Box, to_state: BoxState, reason: str | None = None) -> bool:
     """Move ``box`` to ``to_state`` and record it; False (nothing done) if not allowed or no-op."""
     current = box.state if box.state else None
     if to_state == current and reason == box.reason:
         return False
-    if to_state != current and to_state not in ALLOWED.get(current, frozenset()):
+    if to_state != current and not box_may_move(current, to_state):
         return False
     box.state = to_state
     box.reason = reason

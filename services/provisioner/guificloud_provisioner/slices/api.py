@@ -17,16 +17,16 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, select
 
-from guificloud.boxes import SetState
 from guificloud.db.uow import UnitOfWork
 from guificloud.http import RuntimeDep, UowDep
 from guificloud.idempotency import Idempotency, IdempotencyDep
 from guificloud.pagination import next_page_headers, page
 from guificloud.runtime import Runtime
+from guificloud.states import SetState
 from guificloud_provisioner.settings import ProvisionerSettings
-from guificloud_provisioner.slice_models import Slice, Sliver
 from guificloud_provisioner.slices import commands, sliver_commands, views
 from guificloud_provisioner.slices.create import create_slice
+from guificloud_provisioner.slices.models import Slice, Sliver
 from guificloud_provisioner.slices.placement import is_retryable
 from guificloud_provisioner.slices.schemas import (
     SliceIn,

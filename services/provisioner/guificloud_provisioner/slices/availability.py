@@ -4,20 +4,17 @@ when it is back it is told to sync, which also takes its replaced (stale) sliver
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from functools import partial
 
 from sqlalchemy import select
 
-from guificloud.bus.consumer import Handler
 from guificloud.db.uow import UnitOfWork
-from guificloud.events.envelope import Event
 from guificloud.events.monitor import BoxOffline, BoxOnline
 from guificloud.logging import get_logger
 from guificloud_provisioner.models import Box
 from guificloud_provisioner.settings import ProvisionerSettings
-from guificloud_provisioner.slice_models import Slice, Sliver
 from guificloud_provisioner.slices.desired import refresh_settled, sync_boxes
 from guificloud_provisioner.slices.ladder import move, recheck
+from guificloud_provisioner.slices.models import Slice, Sliver
 
 log = get_logger(__name__)
 
@@ -61,10 +58,3 @@ async def handle_box_online(
             recheck(sliver, slice_, settings)
     if slivers and was_offline:
         await sync_boxes(uow, [box.id])
-
-
-def availability_handlers(settings: ProvisionerSettings) -> dict[type[Event], Handler]:
-    return {
-        BoxOffline: handle_box_offline,
-        BoxOnline: partial(handle_box_online, settings=settings),
-    }

@@ -16,10 +16,10 @@ from guificloud.errors import InvalidInput
 from guificloud.events.provisioner import SliceDeleted, SliceRenewed, SliceReset, SliceUpdated
 from guificloud.logging import get_logger
 from guificloud_provisioner.settings import ProvisionerSettings
-from guificloud_provisioner.slice_models import Slice, Sliver
 from guificloud_provisioner.slices.desired import refresh_settled, sync_boxes
 from guificloud_provisioner.slices.ladder import effective, move, recheck
 from guificloud_provisioner.slices.locks import lock_slice
+from guificloud_provisioner.slices.models import Slice, Sliver
 from guificloud_provisioner.slices.removal import start_removal
 from guificloud_provisioner.slices.schemas import SlicePatch, SlicePut
 

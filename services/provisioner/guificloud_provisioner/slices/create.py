@@ -17,12 +17,12 @@ from guificloud.errors import Conflict, InvalidInput
 from guificloud.events.provisioner import SliceCreated, SliverCreated
 from guificloud.logging import get_logger
 from guificloud_provisioner.models import Box
-from guificloud_provisioner.scheduler import PlacementRequest
 from guificloud_provisioner.settings import ProvisionerSettings
-from guificloud_provisioner.slice_models import Slice, Sliver, SliverTransition
-from guificloud_provisioner.slices import images, placement
+from guificloud_provisioner.slices import image_builds, placement
 from guificloud_provisioner.slices.desired import refresh_settled, sync_boxes
 from guificloud_provisioner.slices.ladder import recheck
+from guificloud_provisioner.slices.models import Slice, Sliver, SliverTransition
+from guificloud_provisioner.slices.scheduler import PlacementRequest
 from guificloud_provisioner.slices.schemas import SliceIn
 
 log = get_logger(__name__)
@@ -34,7 +34,7 @@ async def _resolve_image(
     """name, version, digest, pinned, and the arches the slivers may run on (None: any)."""
     ref = data.image
     if ref.digest is not None:
-        pinned = await images.by_digest(uow, ref.digest, "image.digest")
+        pinned = await image_builds.by_digest(uow, ref.digest, "image.digest")
         return (
             pinned.name,
             pinned.version,
@@ -43,7 +43,7 @@ async def _resolve_image(
             (None if pinned.arch == "all" else {pinned.arch}),
         )
     assert ref.name is not None
-    image = await images.newest(uow, ref.name, ref.version, data.placement.arch)
+    image = await image_builds.newest(uow, ref.name, ref.version, data.placement.arch)
     if image is None:
         what = ref.name + (f" {ref.version}" if ref.version else "")
         arch = f" for {data.placement.arch}" if data.placement.arch else ""
@@ -53,7 +53,7 @@ async def _resolve_image(
         image.version,
         image.digest,
         False,
-        await images.arches(uow, image.name, image.version),
+        await image_builds.arches(uow, image.name, image.version),
     )
 
 
@@ -150,7 +150,7 @@ async def add_slivers(
     for box_id in box_ids:
         box = rows[box_id]
         if box.arch not in builds:
-            builds[box.arch] = await images.for_box(
+            builds[box.arch] = await image_builds.for_box(
                 uow,
                 settings,
                 name=slice_.image_name,

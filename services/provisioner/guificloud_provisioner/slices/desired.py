@@ -14,9 +14,10 @@ from sqlalchemy import select, update
 from guificloud.boxes import DistroSpec, SliverSpec
 from guificloud.db.uow import UnitOfWork
 from guificloud.events.provisioner import BoxSync, SliceSettled
+from guificloud.states import sliver_failed
 from guificloud_provisioner.models import Box
-from guificloud_provisioner.slice_models import Slice, Sliver
-from guificloud_provisioner.slices.ladder import FAILED, effective, settled
+from guificloud_provisioner.slices.ladder import effective, settled
+from guificloud_provisioner.slices.models import Slice, Sliver
 
 
 def spec(sliver: Sliver, slice_: Slice) -> SliverSpec:
@@ -83,7 +84,7 @@ async def refresh_settled(uow: UnitOfWork, slice_ids: Iterable[UUID]) -> None:
                     slice_id=slice_.id,
                     set_state=slice_.set_state,
                     slivers=len(slivers),
-                    failed=sum(s.state in FAILED for s in slivers),
+                    failed=sum(sliver_failed(s.state) for s in slivers),
                 )
             )
         slice_.settled = now_settled

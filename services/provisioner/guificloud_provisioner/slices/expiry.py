@@ -10,8 +10,8 @@ from sqlalchemy import select
 from guificloud.db.uow import UnitOfWork
 from guificloud.events.provisioner import SliceExpiring
 from guificloud_provisioner.settings import ProvisionerSettings
-from guificloud_provisioner.slice_models import Slice
 from guificloud_provisioner.slices.commands import delete_slice
+from guificloud_provisioner.slices.models import Slice
 
 BATCH = 100
 

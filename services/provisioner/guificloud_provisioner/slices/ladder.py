@@ -8,16 +8,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from guificloud.boxes import SetState, effective_set_state
 from guificloud.db.uow import UnitOfWork
 from guificloud.events.provisioner import SliverStateChanged
+from guificloud.states import SetState, SliverState, effective_set_state, sliver_settled
 from guificloud_provisioner.settings import ProvisionerSettings
-from guificloud_provisioner.slice_models import Slice, Sliver, SliverTransition
-
-TARGET: dict[str, str] = {"register": "registered", "deploy": "deployed", "start": "started"}
-"""The actual state that fulfils each set state."""
-
-FAILED = frozenset({"fail_allocate", "fail_deploy", "fail_start"})
+from guificloud_provisioner.slices.models import Slice, Sliver, SliverTransition
 
 
 def effective(sliver: Sliver, slice_: Slice) -> SetState:
@@ -29,11 +24,11 @@ def settled(sliver: Sliver, slice_: Slice) -> bool:
     """Reached what it should be, or gave up (a ``fail_*`` state); a removing one never."""
     if sliver.removing:
         return False
-    return sliver.state == TARGET[effective(sliver, slice_)] or sliver.state in FAILED
+    return sliver_settled(sliver.state, effective(sliver, slice_))
 
 
 def backoff(settings: ProvisionerSettings, attempts: int) -> float:
-    return min(settings.reconcile_backoff_s * 2**attempts, settings.reconcile_backoff_max_s)
+    return min(settings.reconcile_backoff_s * 2.0**attempts, settings.reconcile_backoff_max_s)
 
 
 def recheck(sliver: Sliver, slice_: Slice, settings: ProvisionerSettings) -> None:
@@ -46,7 +41,7 @@ def recheck(sliver: Sliver, slice_: Slice, settings: ProvisionerSettings) -> Non
         sliver.next_check_at = datetime.now(UTC) + timedelta(seconds=backoff(settings, 0))
 
 
-def move(uow: UnitOfWork, sliver: Sliver, state: str, reason: str | None = None) -> bool:
+def move(uow: UnitOfWork, sliver: Sliver, state: SliverState, reason: str | None = None) -> bool:
     """Set the actual state; False when nothing changed."""
     previous = sliver.state
     if state == previous and reason == sliver.reason:

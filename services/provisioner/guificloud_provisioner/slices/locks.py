@@ -12,7 +12,7 @@ from sqlalchemy import select
 from guificloud.db.uow import UnitOfWork
 from guificloud.errors import Conflict, NotFound
 from guificloud_provisioner.models import Box
-from guificloud_provisioner.slice_models import Slice, Sliver
+from guificloud_provisioner.slices.models import Slice, Sliver
 
 
 async def lock_boxes(uow: UnitOfWork, box_ids: Iterable[UUID]) -> None:

@@ -20,9 +20,14 @@ from sqlalchemy.exc import DBAPIError
 from guificloud.db.uow import UnitOfWork
 from guificloud.errors import Conflict, InvalidInput
 from guificloud_provisioner.models import Box
-from guificloud_provisioner.scheduler import Candidate, PlacementError, PlacementRequest, place
 from guificloud_provisioner.settings import ProvisionerSettings
-from guificloud_provisioner.slice_models import Sliver, Zone
+from guificloud_provisioner.slices.models import Sliver, Zone
+from guificloud_provisioner.slices.scheduler import (
+    Candidate,
+    PlacementError,
+    PlacementRequest,
+    place,
+)
 
 MAX_ROUNDS = 8
 RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock, serialization failure

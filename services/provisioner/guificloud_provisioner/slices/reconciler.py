@@ -17,29 +17,16 @@ from sqlalchemy import select
 from guificloud.db.uow import UnitOfWork
 from guificloud.events.provisioner import BoxSync
 from guificloud.logging import get_logger
+from guificloud.states import REACHES, failure_state
 from guificloud_provisioner.models import Box
 from guificloud_provisioner.settings import ProvisionerSettings
-from guificloud_provisioner.slice_models import Slice, Sliver
 from guificloud_provisioner.slices.desired import refresh_settled
-from guificloud_provisioner.slices.ladder import TARGET, backoff, effective, move, settled
+from guificloud_provisioner.slices.ladder import backoff, effective, move, settled
+from guificloud_provisioner.slices.models import Slice, Sliver
 
 log = get_logger(__name__)
 
 BATCH = 500
-LADDER = ("registered", "allocated", "deployed", "started")
-FAIL_OF = {
-    "registered": "fail_allocate",
-    "allocated": "fail_allocate",
-    "deployed": "fail_deploy",
-    "started": "fail_start",
-}
-
-
-def failure_state(actual: str, target: str) -> str:
-    """The ``fail_*`` of the next rung toward ``target`` (or of ``target`` itself)."""
-    if actual in LADDER and LADDER.index(actual) < LADDER.index(target):
-        return FAIL_OF[LADDER[LADDER.index(actual) + 1]]
-    return FAIL_OF[target]
 
 
 async def resend_sync(uow: UnitOfWork, box_ids: Iterable[UUID]) -> None:
@@ -79,7 +66,7 @@ async def reconcile_slivers(uow: UnitOfWork, settings: ProvisionerSettings) -> i
             continue
         wanted = effective(sliver, slice_)
         reason = f"box did not reach {wanted} after {sliver.attempts} attempts"
-        move(uow, sliver, failure_state(sliver.state, TARGET[wanted]), reason)
+        move(uow, sliver, failure_state(sliver.state, REACHES[wanted]), reason)
         sliver.gave_up = True
         sliver.next_check_at = None
         touched.add(slice_.id)

@@ -10,8 +10,8 @@ from sqlalchemy import Delete, delete, exists, select
 from guificloud.db.uow import UnitOfWork
 from guificloud.events.provisioner import SliverDeleted
 from guificloud_provisioner.settings import ProvisionerSettings
-from guificloud_provisioner.slice_models import Slice, Sliver
 from guificloud_provisioner.slices.ladder import backoff
+from guificloud_provisioner.slices.models import Slice, Sliver
 from guificloud_provisioner.slices.placement import release
 
 

@@ -15,10 +15,10 @@ from guificloud.errors import Conflict, InvalidInput
 from guificloud.logging import get_logger
 from guificloud_provisioner.models import Box
 from guificloud_provisioner.settings import ProvisionerSettings
-from guificloud_provisioner.slice_models import Slice, Sliver
-from guificloud_provisioner.slices import images, placement
+from guificloud_provisioner.slices import image_builds, placement
 from guificloud_provisioner.slices.create import add_slivers, placement_request, zone_ids_of
 from guificloud_provisioner.slices.desired import sync_boxes
+from guificloud_provisioner.slices.models import Slice, Sliver
 from guificloud_provisioner.slices.removal import start_removal
 
 log = get_logger(__name__)
@@ -28,9 +28,9 @@ BATCH = 100
 
 async def _arches(uow: UnitOfWork, slice_: Slice) -> set[str] | None:
     if slice_.image_pinned:
-        image = await images.by_digest(uow, slice_.image_digest, "image")
+        image = await image_builds.by_digest(uow, slice_.image_digest, "image")
         return None if image.arch == "all" else {image.arch}
-    return await images.arches(uow, slice_.image_name, slice_.image_version)
+    return await image_builds.arches(uow, slice_.image_name, slice_.image_version)
 
 
 async def replace_lost(uow: UnitOfWork, settings: ProvisionerSettings) -> int:

@@ -12,11 +12,12 @@ from sqlalchemy import select
 
 from guificloud.db.uow import UnitOfWork
 from guificloud.events.agent import AgentReported
+from guificloud.states import REACHES, SliverState, sliver_failed
 from guificloud_provisioner.models import Box
 from guificloud_provisioner.settings import ProvisionerSettings
-from guificloud_provisioner.slice_models import Slice, Sliver
 from guificloud_provisioner.slices.desired import refresh_settled
-from guificloud_provisioner.slices.ladder import FAILED, TARGET, effective, move, recheck
+from guificloud_provisioner.slices.ladder import effective, move, recheck
+from guificloud_provisioner.slices.models import Slice, Sliver
 from guificloud_provisioner.slices.removal import finish_removal
 
 
@@ -36,6 +37,7 @@ async def apply_report(
     touched = set()
     for sliver, slice_ in rows.tuples():
         status = reported.get(sliver.id)
+        state: SliverState
         if sliver.removing:
             if status is None:
                 await finish_removal(uow, sliver)
@@ -49,8 +51,8 @@ async def apply_report(
             continue
         else:
             state, reason = status.state, status.reason
-        target = TARGET[effective(sliver, slice_)]
-        if sliver.gave_up and state != target and state not in FAILED:
+        target = REACHES[effective(sliver, slice_)]
+        if sliver.gave_up and state != target and not sliver_failed(state):
             continue
         if move(uow, sliver, state, reason):
             recheck(sliver, slice_, settings)

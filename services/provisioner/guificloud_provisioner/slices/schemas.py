@@ -8,9 +8,10 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from guificloud.boxes import DIGEST_PATTERN, SetState
+from guificloud.boxes import DIGEST_PATTERN
 from guificloud.events.registry import Arch
 from guificloud.inputs import Int32
+from guificloud.states import SetState, SliverState
 
 MAX_MEMORY_MB = 2048
 MAX_DISK_MB = 1000
@@ -140,7 +141,7 @@ class SliverOut(BaseModel):
     disk_mb: int
     cpu_share: float
     instance: int
-    state: str
+    state: SliverState
     reason: str | None
     replaces: UUID | None
     removing: bool
@@ -150,8 +151,8 @@ class SliverOut(BaseModel):
 class SliverTransitionOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    from_state: str | None
-    to_state: str
+    from_state: SliverState | None
+    to_state: SliverState
     reason: str | None
     at: datetime
 

@@ -10,16 +10,16 @@ from sqlalchemy import select
 from guificloud.db.uow import UnitOfWork
 from guificloud.errors import Conflict, InvalidInput
 from guificloud.events.provisioner import SliverUpdated
-from guificloud_provisioner import distros
+from guificloud_provisioner import distro_choice
 from guificloud_provisioner.models import Box
 from guificloud_provisioner.settings import ProvisionerSettings
-from guificloud_provisioner.slice_models import Slice, Sliver
-from guificloud_provisioner.slices import images, placement
+from guificloud_provisioner.slices import image_builds, placement
 from guificloud_provisioner.slices.commands import get_slice
 from guificloud_provisioner.slices.create import add_slivers, placement_request
 from guificloud_provisioner.slices.desired import refresh_settled, sync_boxes
 from guificloud_provisioner.slices.ladder import recheck
 from guificloud_provisioner.slices.locks import lock_sliver
+from guificloud_provisioner.slices.models import Slice, Sliver
 from guificloud_provisioner.slices.removal import start_removal
 from guificloud_provisioner.slices.schemas import ImageRef, SliverPatch
 
@@ -40,7 +40,7 @@ async def add_sliver(
         raise Conflict(f"the slice already has sliver {taken} on box {box_id}", field="box_id")
     arches = (
         None if not slice_.image_pinned else await _pinned_arches(uow, slice_.image_digest)
-    ) or await images.arches(uow, slice_.image_name, slice_.image_version)
+    ) or await image_builds.arches(uow, slice_.image_name, slice_.image_version)
     request = placement_request(slice_, None, 1)
     await placement.place_explicit(uow, settings, [box_id], request, arches, field="box_id")
     await uow.session.refresh(slice_, with_for_update=True)
@@ -51,7 +51,7 @@ async def add_sliver(
 
 
 async def _pinned_arches(uow: UnitOfWork, digest: str) -> set[str] | None:
-    image = await images.by_digest(uow, digest, "image")
+    image = await image_builds.by_digest(uow, digest, "image")
     return None if image.arch == "all" else {image.arch}
 
 
@@ -59,16 +59,16 @@ async def _image_for(
     uow: UnitOfWork, settings: ProvisionerSettings, ref: ImageRef, arch: str
 ) -> dict[str, object]:
     if ref.digest is not None:
-        image = await images.by_digest(uow, ref.digest, "image.digest")
+        image = await image_builds.by_digest(uow, ref.digest, "image.digest")
         if image.arch not in (arch, "all"):
             raise InvalidInput(f"image {ref.digest} is {image.arch}, the box {arch}", field="image")
     else:
         assert ref.name is not None
-        found = await images.newest(uow, ref.name, ref.version, arch)
+        found = await image_builds.newest(uow, ref.name, ref.version, arch)
         if found is None:
             raise InvalidInput(f"no published image {ref.name} for {arch}", field="image")
         image = found
-    return distros.spec_of(image, settings).model_dump(mode="json")
+    return distro_choice.spec_of(image, settings).model_dump(mode="json")
 
 
 async def patch_sliver(
@@ -89,7 +89,7 @@ async def patch_sliver(
         if data.image is not None:
             image = await _image_for(uow, settings, data.image, box.arch)
         else:
-            spec = await images.for_box(
+            spec = await image_builds.for_box(
                 uow,
                 settings,
                 name=slice_.image_name,

@@ -8,8 +8,8 @@ from uuid import UUID
 from sqlalchemy import func, select
 
 from guificloud.db.uow import UnitOfWork
-from guificloud_provisioner.slice_models import Slice, Sliver, SliverTransition
 from guificloud_provisioner.slices.ladder import effective
+from guificloud_provisioner.slices.models import Slice, Sliver, SliverTransition
 from guificloud_provisioner.slices.schemas import (
     ImageOut,
     SliceOut,

@@ -10,11 +10,9 @@ from uuid import UUID
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
 
-from guificloud.bus.consumer import Handler
 from guificloud.db.uow import UnitOfWork
-from guificloud.events.envelope import Event
 from guificloud.events.registry import ZoneCreated, ZoneDeleted, ZonesImported, ZoneUpdated
-from guificloud_provisioner.slice_models import Zone
+from guificloud_provisioner.slices.models import Zone
 
 
 def _uuid(value: Any) -> UUID | None:
@@ -55,11 +53,3 @@ async def handle_zones_imported(event: ZonesImported, uow: UnitOfWork) -> None:
             if change.verb == "created" or "parent_id" in change.changes
         ],
     )
-
-
-ZONE_HANDLERS: dict[type[Event], Handler] = {
-    ZoneCreated: handle_zone_created,
-    ZoneUpdated: handle_zone_updated,
-    ZoneDeleted: handle_zone_deleted,
-    ZonesImported: handle_zones_imported,
-}

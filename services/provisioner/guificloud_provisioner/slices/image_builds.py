@@ -8,7 +8,7 @@ from sqlalchemy import select
 from guificloud.boxes import DistroSpec
 from guificloud.db.uow import UnitOfWork
 from guificloud.errors import InvalidInput
-from guificloud_provisioner import distros
+from guificloud_provisioner import distro_choice
 from guificloud_provisioner.models import DistroImage
 from guificloud_provisioner.settings import ProvisionerSettings
 
@@ -68,7 +68,7 @@ async def for_box(
             )
         ).first()
         if image is not None and image.arch in (arch, "all"):
-            return distros.spec_of(image, settings)
+            return distro_choice.spec_of(image, settings)
         return None
     image = await newest(uow, name, version, arch)
-    return distros.spec_of(image, settings) if image is not None else None
+    return distro_choice.spec_of(image, settings) if image is not None else None

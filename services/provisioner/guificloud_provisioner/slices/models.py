@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from guificloud.states import SetState, SliverState
 from guificloud_provisioner.models import Base
 
 
@@ -55,7 +56,7 @@ class Slice(Base):
     cpu_share: Mapped[float] = mapped_column(Float)
     placement: Mapped[dict[str, Any]] = mapped_column(JSONB)
     replace_on_loss: Mapped[bool] = mapped_column(default=False)
-    set_state: Mapped[str] = mapped_column(String(16), index=True)
+    set_state: Mapped[SetState] = mapped_column(String(16), index=True)
     instance: Mapped[int] = mapped_column(Integer, default=0)
     settled: Mapped[bool] = mapped_column(default=False)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
@@ -74,14 +75,14 @@ class Sliver(Base):
     box_id: Mapped[UUID] = mapped_column(ForeignKey("boxes.id"), index=True)
     node_id: Mapped[UUID] = mapped_column()
     zone_id: Mapped[UUID] = mapped_column()
-    set_state: Mapped[str | None] = mapped_column(String(16))  # the sliver's own override
+    set_state: Mapped[SetState | None] = mapped_column(String(16))  # the sliver's own override
     image: Mapped[dict[str, Any]] = mapped_column(JSONB)  # a DistroSpec for the box's arch
     image_override: Mapped[bool] = mapped_column(default=False)
     memory_mb: Mapped[int] = mapped_column(Integer)
     disk_mb: Mapped[int] = mapped_column(Integer)
     cpu_share: Mapped[float] = mapped_column(Float)
     instance: Mapped[int] = mapped_column(Integer, default=0)
-    state: Mapped[str] = mapped_column(String(16))
+    state: Mapped[SliverState] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(Text)
     replaces: Mapped[UUID | None] = mapped_column()
     replaced_by: Mapped[UUID | None] = mapped_column()
@@ -103,7 +104,7 @@ class SliverTransition(Base):
     sliver_id: Mapped[UUID] = mapped_column(
         ForeignKey("slivers.id", ondelete="CASCADE"), index=True
     )
-    from_state: Mapped[str | None] = mapped_column(String(16))
-    to_state: Mapped[str] = mapped_column(String(16))
+    from_state: Mapped[SliverState | None] = mapped_column(String(16))
+    to_state: Mapped[SliverState] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

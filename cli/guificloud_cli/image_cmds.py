@@ -43,8 +43,8 @@ from rich.progress import (
 from guificloud.secret_files import AdminTokenFile, admin_token
 from guificloud.settings import DEFAULT_PORTS
 from guificloud.signing import generate_key, key_id
+from guificloud_cli.imagestore_client import CHUNK, ImagestoreClient, ImagestoreError, PushRequest
 from guificloud_cli.output import Output, OutputOption, show
-from guificloud_imagestore.client import CHUNK, ImagestoreClient, ImagestoreError, PushRequest
 
 DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_PORTS['imagestore']}"
 FORMATS = {

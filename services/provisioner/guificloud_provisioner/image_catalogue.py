@@ -6,13 +6,9 @@ change of trusted keys reaches every box with its desired state (a failed box re
 
 from __future__ import annotations
 
-from functools import partial
-
 from sqlalchemy import delete, select
 
-from guificloud.bus.consumer import Handler
 from guificloud.db.uow import UnitOfWork
-from guificloud.events.envelope import Event
 from guificloud.events.imagestore import (
     ImageDeleted,
     ImageDeprecated,
@@ -21,7 +17,7 @@ from guificloud.events.imagestore import (
     PublisherKeyRevoked,
 )
 from guificloud.events.provisioner import BoxSync
-from guificloud_provisioner import distros
+from guificloud_provisioner import distro_choice
 from guificloud_provisioner.models import Box, DistroImage, TrustedKey
 from guificloud_provisioner.settings import ProvisionerSettings
 
@@ -53,9 +49,9 @@ async def handle_image_published(
     if event.arch != "all":
         stmt = stmt.where(Box.arch == event.arch)
     for box in await uow.session.scalars(stmt):
-        image = await distros.current_distro(uow, settings, box.arch)
+        image = await distro_choice.current_distro(uow, settings, box.arch)
         if image is not None and image.image_id == event.image_id:
-            distros.assign(uow, box, distros.spec_of(image, settings))
+            distro_choice.assign(uow, box, distro_choice.spec_of(image, settings))
 
 
 async def handle_image_deprecated(event: ImageDeprecated, uow: UnitOfWork) -> None:
@@ -93,13 +89,3 @@ async def _keys_changed(uow: UnitOfWork) -> None:
         if box.state == "failed":
             box.generation += 1
         uow.emit(BoxSync(box_id=box.id, generation=box.generation))
-
-
-def image_handlers(settings: ProvisionerSettings) -> dict[type[Event], Handler]:
-    return {
-        ImagePublished: partial(handle_image_published, settings=settings),
-        ImageDeprecated: handle_image_deprecated,
-        ImageDeleted: handle_image_deleted,
-        PublisherKeyAdded: handle_key_added,
-        PublisherKeyRevoked: handle_key_revoked,
-    }
