@@ -70,6 +70,7 @@ TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
     httpx.TransportError,  # another service unreachable or too slow
 )
 
+
 def causes(exc: BaseException) -> Iterator[BaseException]:
     """``exc``, then what it wraps (``orig`` of SQLAlchemy errors, ``__cause__``), innermost
     last; a cycle ends the walk."""

@@ -20,8 +20,8 @@ from structlog.contextvars import bind_contextvars, unbind_contextvars
 from guificloud.db.uow import UnitOfWork
 from guificloud.errors import DomainError, Unauthorized
 from guificloud.head import HeadAsGet
-from guificloud.http_failures import FailureMiddleware
 from guificloud.http_errors import allowed_methods, domain_detail, validation_details
+from guificloud.http_failures import FailureMiddleware
 from guificloud.inputs import exact_integer_bounds
 from guificloud.openapi_errors import declare_errors
 from guificloud.request_guard import RequestGuard

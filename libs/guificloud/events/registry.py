@@ -238,6 +238,9 @@ class ServiceRemoved(Event):
     device_id: UUID
 
 
+ImportVerb = Literal["created", "updated"]
+
+
 class ImportedChange(BaseModel):
     """One record a CNML import created or updated, with the fields it set."""
 
@@ -245,7 +248,7 @@ class ImportedChange(BaseModel):
 
     id: UUID
     external_id: int | None = None
-    verb: Literal["created", "updated"]
+    verb: ImportVerb
     changes: dict[str, Any]
 
 
