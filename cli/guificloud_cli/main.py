@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from guificloud.settings import DEFAULT_PORTS
 from guificloud_cli.dev.system import DevOptions, run
@@ -59,7 +58,7 @@ def dev(
         heartbeat_interval_s=heartbeat_interval,
         seed=seed,
     )
-    raise typer.Exit(asyncio.run(run(opts, Console(stderr=False))))
+    raise typer.Exit(asyncio.run(run(opts)))
 
 
 events = typer.Typer(no_args_is_help=True, help="The event catalogue.")
