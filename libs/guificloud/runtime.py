@@ -168,7 +168,12 @@ async def running(runtime: Runtime, stop: asyncio.Event) -> AsyncIterator[list[a
 
 async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> None:
     """Run the service until SIGTERM or SIGINT."""
-    configure_logging(definition.name, fmt=settings.log_format, level=settings.log_level)
+    configure_logging(
+        definition.name,
+        fmt=settings.log_format,
+        level=settings.log_level,
+        fallback=settings.log_fallback,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -211,7 +216,12 @@ async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> Non
 
 
 async def migrate_only(definition: ServiceDefinition, settings: ServiceSettings) -> None:
-    configure_logging(definition.name, fmt=settings.log_format, level=settings.log_level)
+    configure_logging(
+        definition.name,
+        fmt=settings.log_format,
+        level=settings.log_level,
+        fallback=settings.log_fallback,
+    )
     engine = make_engine(settings.database_url)
     try:
         await migrations.upgrade(engine, definition.migrations, settings.db_schema)
