@@ -19,6 +19,7 @@ from structlog.contextvars import bound_contextvars
 
 from guificloud.db.uow import UnitOfWork
 from guificloud.events.monitor import BoxOffline
+from guificloud.failure_log import FailureLog
 from guificloud.logging import get_logger
 from guificloud.runtime import Runtime
 from guificloud_monitor.availability import OFFLINE, ONLINE, missed_intervals
@@ -99,6 +100,7 @@ async def sweep_availability(runtime: Runtime, stop: asyncio.Event) -> None:
     settings = runtime.settings
     assert isinstance(settings, MonitorSettings)
     next_trim = time.monotonic()
+    failures = FailureLog(runtime.database.suspect)
     while not stop.is_set():
         pause = settings.sweep_interval_s
         try:
@@ -109,6 +111,6 @@ async def sweep_availability(runtime: Runtime, stop: asyncio.Event) -> None:
                 await trim_history(runtime, settings)
                 next_trim = time.monotonic() + settings.retention_interval_s
         except Exception as exc:  # noqa: BLE001 - database away: sweep again later
-            log.warning("sweeper.failed", error=str(exc))
+            failures.failed("sweeper.failed", exc)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=pause)
