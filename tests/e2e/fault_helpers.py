@@ -3,8 +3,11 @@ once the fault is over, and the processes a test started (none may outlive it)."
 
 from __future__ import annotations
 
+import json
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -77,6 +80,19 @@ def assert_nothing_lost(urls: dict[str, str], token: str, burst: Burst) -> None:
     for service, url in urls.items():
         letters = get_json(f"{url}/api/v1/deadletters", token)
         assert letters == [], f"{service} dead-lettered: {letters}"
+
+
+def assert_outage_logged_briefly(root: Path, down_s: float) -> None:
+    """In each service's log: per warning (and its consumer), about one line per ten seconds
+    of outage, never a traceback; the kinds of failure an outage shows (refused, starting
+    up, a connection cut mid-query) get a line each."""
+    for path in sorted(root.glob("guificloud_*.log")):
+        lines = [json.loads(line) for line in path.read_text().splitlines() if line.startswith("{")]
+        loud = [line for line in lines if line.get("level") in ("warning", "error")]
+        per_event = Counter((line["event"], line.get("durable")) for line in loud)
+        assert max(per_event.values(), default=0) <= down_s / 10 + 6, (path.name, per_event)
+        tracebacks = [line["event"] for line in loud if "exception" in line]
+        assert not tracebacks, (path.name, tracebacks)
 
 
 # --- processes -------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from tests.e2e.fault_helpers import (
     BURST,
     Started,
     assert_nothing_lost,
+    assert_outage_logged_briefly,
     get_json,
     wait_all_ready,
 )
@@ -184,6 +185,7 @@ def test_nats_down_15s_mid_burst(
     with running(started, database_url, own_nats.url, tmp_path) as system:
         system.upload_distro(distro_v1, "1.0.0")
         _through(system, started, fault)
+    assert_outage_logged_briefly(tmp_path, NATS_DOWN_S)
 
 
 @pytest.fixture
@@ -217,6 +219,7 @@ def test_postgres_killed_and_back_after_90s_mid_burst(
     with running(started, own_postgres.url("guificloud"), nats_url, tmp_path) as system:
         system.upload_distro(distro_v1, "1.0.0")
         _through(system, started, fault)
+    assert_outage_logged_briefly(tmp_path, PG_DOWN_S)
 
 
 def test_guificloud_dev_killed_and_started_again_mid_burst(
