@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 
 from guificloud.db.uow import UnitOfWork
 from guificloud.logging import get_logger
-from guificloud.runtime import Runtime
+from guificloud_provisioner.runtime import ProvisionerRuntime
 from guificloud_provisioner.settings import ProvisionerSettings
 from guificloud_provisioner.slices.expiry import expire_slices
 from guificloud_provisioner.slices.reconciler import reconcile_slivers
@@ -22,9 +22,8 @@ Pass = Callable[[UnitOfWork, ProvisionerSettings], Awaitable[int]]
 PASSES: tuple[Pass, ...] = (expire_slices, replace_lost, reconcile_slivers, sweep_deleted_slices)
 
 
-async def run_passes(runtime: Runtime) -> None:
+async def run_passes(runtime: ProvisionerRuntime) -> None:
     settings = runtime.settings
-    assert isinstance(settings, ProvisionerSettings)
     for one_pass in PASSES:
         try:
             async with runtime.uow() as uow:
@@ -34,10 +33,9 @@ async def run_passes(runtime: Runtime) -> None:
             log.warning("slices.pass_failed", step=one_pass.__name__, error=repr(exc))
 
 
-async def reconcile_slices(runtime: Runtime, stop: asyncio.Event) -> None:
+async def reconcile_slices(runtime: ProvisionerRuntime, stop: asyncio.Event) -> None:
     """Background loop (``ServiceDefinition.background``)."""
     settings = runtime.settings
-    assert isinstance(settings, ProvisionerSettings)
     while not stop.is_set():
         await run_passes(runtime)
         with contextlib.suppress(TimeoutError):
