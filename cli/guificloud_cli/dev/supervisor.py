@@ -13,13 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from guificloud.devservers.children import die_with_parent
+from guificloud.devservers.children import die_with_parent, output_to
 from guificloud_cli.dev import pidfiles
 from guificloud_cli.dev.logs import LogView
 
@@ -69,8 +70,12 @@ class Supervisor:
     async def _spawn(self, child: Managed) -> None:
         if child.prepare is not None:
             await asyncio.to_thread(child.prepare)
-        out: Any = open(child.log_file, "ab") if child.log_file else asyncio.subprocess.PIPE
-        try:
+        with contextlib.ExitStack() as stack:
+            out = (
+                stack.enter_context(output_to(child.log_file))
+                if child.log_file
+                else asyncio.subprocess.PIPE
+            )
             # forked from the event loop's thread, which lives as long as we do
             child.process = await asyncio.create_subprocess_exec(
                 *child.argv,
@@ -81,9 +86,6 @@ class Supervisor:
                 start_new_session=True,  # Ctrl-C reaches us only; we stop the children
                 **{"preexec_fn": die_with_parent(child.stop_signal), **child.spawn_kwargs},
             )
-        finally:
-            if child.log_file:
-                out.close()
         child.started_at = time.monotonic()
         pidfiles.record(self._pidfile(child), child.process.pid, child.stop_signal)
         if child.process.stdout is not None:
@@ -125,7 +127,7 @@ class Supervisor:
             backoff = min(backoff * 2, MAX_BACKOFF_S)
             try:
                 await self._spawn(child)
-            except Exception as exc:  # reported, then tried again after the next wait
+            except (OSError, subprocess.SubprocessError) as exc:  # tried again after a wait
                 child.process = None
                 self.view.say(f"{child.name} could not start: {exc}", style="bold red")
                 continue

@@ -9,11 +9,15 @@ long as the parent (the main thread or the event loop's), never from ``asyncio.t
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
+import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO
 
 PR_SET_PDEATHSIG = 1
 
@@ -35,3 +39,14 @@ def die_with_parent(sig: signal.Signals = signal.SIGTERM) -> Callable[[], None] 
             os.kill(os.getpid(), sig)
 
     return preexec
+
+
+@contextlib.contextmanager
+def output_to(log_file: Path | None) -> Iterator[int | IO[bytes]]:
+    """A child's output: appended to ``log_file``, or discarded. Start the child inside the
+    block; it keeps its own copy of the file, ours is closed."""
+    if log_file is None:
+        yield subprocess.DEVNULL
+        return
+    with log_file.open("ab") as out:
+        yield out

@@ -14,7 +14,7 @@ import sysconfig
 from pathlib import Path
 from typing import Any
 
-from guificloud.devservers.children import die_with_parent
+from guificloud.devservers.children import die_with_parent, output_to
 from guificloud.devservers.ports import wait_for_port
 
 STOP_SIGNAL = signal.SIGTERM
@@ -67,14 +67,14 @@ class NatsServer:
     def start(self, *, log_file: Path | None = None) -> None:
         """Run the server as our child until ``stop`` (or until we die)."""
         self.prepare()
-        out = open(log_file, "ab") if log_file else subprocess.DEVNULL
-        self.process = subprocess.Popen(
-            self.command(),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            **self.spawn_kwargs(),
-        )
+        with output_to(log_file) as out:
+            self.process = subprocess.Popen(
+                self.command(),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                **self.spawn_kwargs(),
+            )
         try:
             wait_for_port(self.port, host=self.host, timeout_s=20)
         except TimeoutError:

@@ -26,7 +26,7 @@ from typing import Any
 import psutil
 
 from guificloud.devservers import postgres_home, postgres_locks
-from guificloud.devservers.children import die_with_parent
+from guificloud.devservers.children import die_with_parent, output_to
 from guificloud.devservers.ports import port_in_use
 
 STOP_SIGNAL = signal.SIGINT
@@ -156,14 +156,14 @@ class PostgresServer:
     def start(self, *, log_file: Path | None = None) -> None:
         """Run the server as our child until ``stop`` (or until we die)."""
         self.prepare()
-        out = open(log_file, "ab") if log_file else subprocess.DEVNULL
-        self.process = subprocess.Popen(
-            self.command(),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # Ctrl-C reaches the caller, which stops us last
-            **self.spawn_kwargs(),
-        )
+        with output_to(log_file) as out:
+            self.process = subprocess.Popen(
+                self.command(),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # Ctrl-C reaches the caller, which stops us last
+                **self.spawn_kwargs(),
+            )
         try:
             self.wait_ready(lambda: self.process is not None and self.process.poll() is None)
         except Exception:
