@@ -35,6 +35,7 @@ class Managed:
     env: Mapping[str, str] | None = None
     restart: bool = True
     layer: int = 1
+    """Children stop from the highest layer down; 0 is what the others need."""
     stop_signal: signal.Signals = signal.SIGTERM
     prepare: Callable[[], None] | None = None
     """Run (in a worker thread) before every start, e.g. to clear a dead server's locks."""
@@ -46,10 +47,6 @@ class Managed:
     started_at: float = 0.0
     watcher: asyncio.Task[None] | None = None
     pumps: list[asyncio.Task[None]] = field(default_factory=list)
-
-    @property
-    def alive(self) -> bool:
-        return self.process is not None and self.process.returncode is None
 
 
 class Supervisor:
@@ -89,6 +86,7 @@ class Supervisor:
         child.started_at = time.monotonic()
         pidfiles.record(self._pidfile(child), child.process.pid, child.stop_signal)
         if child.process.stdout is not None:
+            child.pumps = [task for task in child.pumps if not task.done()]
             child.pumps.append(asyncio.create_task(self._pump(child, child.process)))
 
     async def _pump(self, child: Managed, process: asyncio.subprocess.Process) -> None:

@@ -144,7 +144,8 @@ async def _start(
             log_file=data_dir / "nats.log",
         )
     )
-    await asyncio.to_thread(pg.wait_ready, lambda: db.alive, 120.0)
+    # a first start may fail while an earlier server's backends exit: allow a few restarts
+    await asyncio.to_thread(pg.wait_ready, lambda: db.restarts < 3, 120.0)
     await asyncio.to_thread(pg.create_database, DATABASE)
     await asyncio.to_thread(wait_for_port, nats.port, host=nats.host)
     await _start_services(opts, data_dir, supervisor, pg, nats, console)

@@ -173,7 +173,7 @@ class PostgresServer:
     def wait_ready(
         self, running: Callable[[], bool] | None = None, timeout_s: float = 30.0
     ) -> None:
-        """Until the server accepts connections; ``running()`` false means it exited."""
+        """Until the server accepts connections; ``running()`` false means it will not."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if running is not None and not running():
