@@ -88,7 +88,7 @@ async def list_dead_letters(
     store: DeadLettersDep,
     durable: str | None = Durable,
     subject: str | None = Subject,
-    after: int = Query(0, ge=0, description="Sequences after this one (the cursor)."),
+    after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
     limit: int = Query(50, ge=1, le=500),
 ) -> list[DeadLetterOut]:
     found = await store.list(after=after, limit=limit, durable=durable, subject=subject)

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Any
 
 import typer
 
 from guificloud.aio import run
 from guificloud.runtime import ServiceDefinition, migrate_only, serve
-from guificloud.settings import ServiceSettings
 
 
-def service_cli(
-    definition: ServiceDefinition, settings_factory: Callable[..., ServiceSettings]
-) -> typer.Typer:
+def service_cli(definition: ServiceDefinition[Any, Any]) -> typer.Typer:
     app = typer.Typer(add_completion=False, help=f"The {definition.name} service of guifi-cloud.")
 
     @app.command("serve")
@@ -23,11 +20,11 @@ def service_cli(
     ) -> None:
         """Run migrations, then serve the HTTP API and the event consumers."""
         overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
-        run(serve(definition, settings_factory(**overrides)))
+        run(serve(definition, definition.settings(**overrides)))
 
     @app.command("migrate")
     def migrate_cmd() -> None:
         """Apply the service's migrations and exit."""
-        run(migrate_only(definition, settings_factory()))
+        run(migrate_only(definition, definition.settings()))
 
     return app

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DomainError(Exception):
     """Base of the errors a caller caused; never a bug of ours."""
@@ -12,6 +14,14 @@ class DomainError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+    def details(self) -> dict[str, Any]:
+        """Fields of the error's JSON body beside ``detail`` (what a client acts on)."""
+        return {}
+
+    def headers(self) -> dict[str, str]:
+        """Headers of the error's response."""
+        return {}
 
 
 class NotFound(DomainError):

@@ -58,7 +58,7 @@ class CorrelationMiddleware:
             unbind_contextvars("correlation_id")
 
 
-def create_base_app(runtime: Runtime, *, title: str, description: str) -> FastAPI:
+def create_base_app(runtime: Runtime[Any, Any], *, title: str, description: str) -> FastAPI:
     app = FastAPI(
         title=title,
         description=description,
@@ -76,7 +76,11 @@ def create_base_app(runtime: Runtime, *, title: str, description: str) -> FastAP
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse({"detail": domain_detail(request, exc)}, status_code=exc.status_code)
+        return JSONResponse(
+            {"detail": domain_detail(request, exc), **exc.details()},
+            status_code=exc.status_code,
+            headers=exc.headers(),
+        )
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -118,8 +122,9 @@ def create_base_app(runtime: Runtime, *, title: str, description: str) -> FastAP
     return app
 
 
-def get_runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
+def get_runtime(request: Request) -> Runtime[Any, Any]:
+    """The runtime of the request's app; each service types it (``<Service>RuntimeDep``)."""
+    runtime: Runtime[Any, Any] = request.app.state.runtime
     return runtime
 
 
@@ -130,7 +135,7 @@ async def get_uow(request: Request) -> Any:
 
 
 UowDep = Annotated[UnitOfWork, Depends(get_uow)]
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+RuntimeDep = Annotated[Runtime[Any, Any], Depends(get_runtime)]
 
 
 ADMIN_TOKEN = HTTPBearer(

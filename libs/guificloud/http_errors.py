@@ -115,9 +115,11 @@ def domain_detail(request: Request, exc: DomainError) -> str | list[dict[str, An
 
 def allowed_methods(request: Request) -> list[str]:
     """The ``Allow`` of a 405: every method the OpenAPI document has for this path (the
-    router only knows the first route that matched it)."""
+    router only knows the first route that matched it). A literal path outranks a template
+    that also matches it (``/deadletters/replay`` before ``/deadletters/{seq}``)."""
     path = request.url.path
-    for template, item in request.app.openapi().get("paths", {}).items():
+    paths = request.app.openapi().get("paths", {})
+    for template, item in sorted(paths.items(), key=lambda entry: entry[0].count("{")):
         if compile_path(template)[0].match(path):
             return sorted(method.upper() for method in item if method in HTTP_METHODS)
     return []

@@ -13,7 +13,7 @@ import contextlib
 import signal
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import uvicorn
 from fastapi import FastAPI
@@ -34,33 +34,52 @@ from guificloud.streams import DEADLETTER, StreamSpec
 
 log = get_logger(__name__)
 
-Background = Callable[["Runtime", asyncio.Event], Coroutine[Any, Any, None]]
+SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
+ResourcesT = TypeVar("ResourcesT")
+
+
+def no_resources(_settings: ServiceSettings) -> None:
+    """For a service that needs nothing beyond engine, bus and outbox."""
+
+
+def no_subscriptions(_runtime: Runtime[Any, Any]) -> Sequence[Subscription]:
+    """For a service that consumes no events."""
+    return ()
 
 
 @dataclass(frozen=True)
-class ServiceDefinition:
-    """What makes a service: its schema, migrations, streams, consumers, API and loops."""
+class ServiceDefinition(Generic[SettingsT, ResourcesT]):
+    """What makes a service: its settings, schema, migrations, streams, consumers, API, loops,
+    and the resources of its own (``resources(settings)``, built once in ``bootstrap``), all
+    typed by the service's own settings class so no part needs to check what it was given."""
 
     name: str
+    settings: type[SettingsT]
     metadata: MetaData
     messaging: MessagingTables
     migrations: str
-    create_app: Callable[[Runtime], FastAPI]
+    create_app: Callable[[Runtime[SettingsT, ResourcesT]], FastAPI]
+    resources: Callable[[SettingsT], ResourcesT]
     streams: tuple[StreamSpec, ...] = ()
-    subscriptions: Callable[[Runtime], Sequence[Subscription]] = lambda _rt: ()
-    background: tuple[Background, ...] = field(default=())
+    subscriptions: Callable[[Runtime[SettingsT, ResourcesT]], Sequence[Subscription]] = (
+        no_subscriptions
+    )
+    background: tuple[
+        Callable[[Runtime[SettingsT, ResourcesT], asyncio.Event], Coroutine[Any, Any, None]], ...
+    ] = field(default=())
 
 
-class Runtime:
+class Runtime(Generic[SettingsT, ResourcesT]):
     def __init__(
         self,
-        definition: ServiceDefinition,
-        settings: ServiceSettings,
+        definition: ServiceDefinition[SettingsT, ResourcesT],
+        settings: SettingsT,
         engine: AsyncEngine,
         bus: Bus,
     ) -> None:
         self.definition = definition
         self.settings = settings
+        self.resources: ResourcesT = definition.resources(settings)
         self.engine = engine
         self.session_factory: async_sessionmaker[AsyncSession] = make_session_factory(engine)
         self.bus = bus
@@ -68,12 +87,15 @@ class Runtime:
         self.outbox = OutboxPublisher(
             bus, self.session_factory, definition.messaging, suspect=self.database.suspect
         )
-        self.state: dict[str, Any] = {}
 
     @classmethod
     async def bootstrap(
-        cls, definition: ServiceDefinition, settings: ServiceSettings, *, migrate: bool = True
-    ) -> Runtime:
+        cls,
+        definition: ServiceDefinition[SettingsT, ResourcesT],
+        settings: SettingsT,
+        *,
+        migrate: bool = True,
+    ) -> Runtime[SettingsT, ResourcesT]:
         engine = make_engine(settings.database_url)
         try:
             if migrate:
@@ -84,11 +106,11 @@ class Runtime:
             raise
         try:
             await bus.declare((*definition.streams, DEADLETTER))
+            return cls(definition, settings, engine, bus)
         except BaseException:
             await bus.close()
             await engine.dispose()
             raise
-        return cls(definition, settings, engine, bus)
 
     def uow(
         self, *, causation_id: str | None = None, correlation_id: str | None = None
@@ -135,7 +157,9 @@ class _Server(uvicorn.Server):
 
 
 @contextlib.asynccontextmanager
-async def running(runtime: Runtime, stop: asyncio.Event) -> AsyncIterator[list[asyncio.Task[None]]]:
+async def running(
+    runtime: Runtime[Any, Any], stop: asyncio.Event
+) -> AsyncIterator[list[asyncio.Task[None]]]:
     """The service's consumers, outbox relay and background loops, as tasks, while the block
     runs; then ``stop`` is set and they are given 5 s to finish. ``serve`` and the in-process
     test fixture both run a service through this, so both run the same parts."""
@@ -166,7 +190,7 @@ async def running(runtime: Runtime, stop: asyncio.Event) -> AsyncIterator[list[a
             await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=5)
 
 
-async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> None:
+async def serve(definition: ServiceDefinition[SettingsT, Any], settings: SettingsT) -> None:
     """Run the service until SIGTERM or SIGINT."""
     configure_logging(
         definition.name,
@@ -215,7 +239,7 @@ async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> Non
         log.info("service.stopped")
 
 
-async def migrate_only(definition: ServiceDefinition, settings: ServiceSettings) -> None:
+async def migrate_only(definition: ServiceDefinition[Any, Any], settings: ServiceSettings) -> None:
     configure_logging(
         definition.name,
         fmt=settings.log_format,

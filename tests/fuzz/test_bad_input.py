@@ -11,7 +11,7 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from tests.e2e.system import System
+from tests.e2e.system import ADMIN_TOKEN, System
 
 pytestmark = pytest.mark.e2e
 
@@ -116,6 +116,18 @@ def test_a_405_allows_every_method_of_the_path(registry: httpx.Client, zone_id: 
     response = registry.request("OPTIONS", f"/api/v1/zones/{zone_id}")
     assert response.status_code == 405
     assert response.headers["Allow"] == "DELETE, GET, PATCH"
+
+
+def test_a_literal_path_outranks_a_template_in_allow(registry: httpx.Client) -> None:
+    response = registry.request("OPTIONS", "/api/v1/deadletters/replay")
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "POST"
+
+
+def test_a_dead_letter_cursor_beyond_64_bits_is_a_422(registry: httpx.Client) -> None:
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    response = registry.get(f"/api/v1/deadletters?after={BEYOND_64_BITS}", headers=admin)
+    assert _only_error(response)["loc"] == ["query", "after"]
 
 
 def test_an_upload_offset_beyond_64_bits_is_a_422(fuzzed_system: System) -> None:

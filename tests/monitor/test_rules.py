@@ -15,7 +15,8 @@ from guificloud.events.monitor import BoxOnline
 from guificloud_monitor.availability import due_at, missed_intervals
 from guificloud_monitor.batches import latest_per_box, supersedes
 from guificloud_monitor.heartbeats import ReceivedHeartbeat, parse
-from guificloud_monitor.ingest import HeartbeatBuffer, IngestStats
+from guificloud_monitor.ingest import HeartbeatBuffer
+from guificloud_monitor.runtime import IngestStats
 from tests.monitor.boxes import heartbeat, heartbeat_bytes, metrics
 
 pytestmark = pytest.mark.unit

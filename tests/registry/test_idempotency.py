@@ -216,8 +216,12 @@ def _once(key: str, route: str) -> Idempotency:
 async def test_every_creating_route_takes_a_key(database_url: str, nats_url: str) -> None:
     async with registry(database_url, nats_url) as reg:
         spec = reg.svc.app.openapi()
+    # Replaying a dead letter creates nothing: a second replay finds it gone (404), and the
+    # consumers' inboxes make a redelivered event a no-op.
     creating = [
-        path for path, ops in spec["paths"].items() if "post" in ops and path != "/api/v1/cnml"
+        path
+        for path, ops in spec["paths"].items()
+        if "post" in ops and path != "/api/v1/cnml" and not path.startswith("/api/v1/deadletters")
     ]
     assert creating
     for path in [*creating, "/api/v1/cnml"]:

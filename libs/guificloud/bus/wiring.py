@@ -53,10 +53,10 @@ def bind(handler: EventHandler, dependencies: Mapping[str, object]) -> Handler:
     return partial(handler, **given) if given else handler
 
 
-def wire(*consumers: ConsumerSpec) -> Callable[[Runtime], tuple[Subscription, ...]]:
+def wire(*consumers: ConsumerSpec) -> Callable[[Runtime[Any, Any]], tuple[Subscription, ...]]:
     """What ``ServiceDefinition.subscriptions`` takes: the consumers, handlers bound."""
 
-    def subscriptions(runtime: Runtime) -> tuple[Subscription, ...]:
+    def subscriptions(runtime: Runtime[Any, Any]) -> tuple[Subscription, ...]:
         dependencies = {"settings": runtime.settings}
         return tuple(
             Subscription(

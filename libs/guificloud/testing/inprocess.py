@@ -12,24 +12,24 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
 
-from guificloud.runtime import Runtime, ServiceDefinition, running
-from guificloud.settings import ServiceSettings
+from guificloud.runtime import Runtime, ServiceDefinition, SettingsT, running
 
 
 @dataclass(frozen=True)
 class InProcessService:
-    runtime: Runtime
+    runtime: Runtime[Any, Any]
     app: FastAPI
     client: httpx.AsyncClient
 
 
 @contextlib.asynccontextmanager
 async def service_in_process(
-    definition: ServiceDefinition, settings: ServiceSettings
+    definition: ServiceDefinition[SettingsT, Any], settings: SettingsT
 ) -> AsyncIterator[InProcessService]:
     """Bootstraps the service from ``settings`` (give it the test's ``database_url`` and
     ``nats_url``), runs its consumers and loops until the block ends, then closes it all."""

@@ -21,7 +21,7 @@ from guificloud_identity.signing_keys import KeyStore
 
 PASSWORD_ENV = "GUIFICLOUD_OPERATOR_PASSWORD"
 
-app = service_cli(DEFINITION, IdentitySettings)
+app = service_cli(DEFINITION)
 
 
 @app.command("bootstrap-operator")

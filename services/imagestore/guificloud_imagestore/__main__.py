@@ -1,6 +1,5 @@
 from guificloud.entrypoint import service_cli
 from guificloud_imagestore.cli import add_seed_command
 from guificloud_imagestore.service import DEFINITION
-from guificloud_imagestore.settings import ImagestoreSettings
 
-add_seed_command(service_cli(DEFINITION, ImagestoreSettings))()
+add_seed_command(service_cli(DEFINITION))()

@@ -6,16 +6,14 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, FastAPI, Query, Request, Response
-from fastapi.responses import JSONResponse
 from starlette.requests import ClientDisconnect
 
 from guificloud.boxes import DIGEST_PATTERN
 from guificloud.errors import InvalidInput, UnsupportedMedia
-from guificloud.http import AdminDep, RuntimeDep, UowDep, create_base_app
+from guificloud.http import AdminDep, UowDep, create_base_app
 from guificloud.idempotency import StreamedIdempotencyDep, as_response
 from guificloud.logging import get_logger
 from guificloud.request_guard import allow_large_body
-from guificloud.runtime import Runtime
 from guificloud_imagestore import (
     commands,
     downloads,
@@ -24,9 +22,8 @@ from guificloud_imagestore import (
     uploads_api,
     usage_api,
 )
-from guificloud_imagestore.blobs import BlobStore
 from guificloud_imagestore.deps import BlobsDep, SettingsDep
-from guificloud_imagestore.in_use import ImageInUse
+from guificloud_imagestore.runtime import ImagestoreRuntime, ImagestoreRuntimeDep
 from guificloud_imagestore.schemas import (
     KEY_ID_PATTERN,
     SIGNATURE_MAX,
@@ -35,10 +32,7 @@ from guificloud_imagestore.schemas import (
     ImageOut,
     State,
 )
-from guificloud_imagestore.session_files import HashStates
-from guificloud_imagestore.settings import ImagestoreSettings
 from guificloud_imagestore.signatures import check_signature
-from guificloud_imagestore.uploads import OffsetMismatch
 from guificloud_imagestore.views import image_out
 
 log = get_logger(__name__)
@@ -69,7 +63,7 @@ def refuse_multipart(request: Request) -> None:
 )
 async def upload_image(
     request: Request,
-    runtime: RuntimeDep,
+    runtime: ImagestoreRuntimeDep,
     blobs: BlobsDep,
     settings: SettingsDep,
     meta: Annotated[ImageMeta, Query()],
@@ -186,31 +180,7 @@ async def delete_image(image_id: UUID, request: Request, uow: UowDep) -> ImageOu
     return image_out(await commands.delete_image(uow, image_id), request)
 
 
-async def image_in_use(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ImageInUse)
-    body = {
-        "detail": exc.message,
-        "boxes": [str(b) for b in exc.boxes],
-        "slices": [str(s.slice_id) for s in exc.slices],
-        "slivers": sum(s.slivers for s in exc.slices),
-    }
-    return JSONResponse(body, status_code=409)
-
-
-async def offset_mismatch(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, OffsetMismatch)
-    return JSONResponse(
-        {"detail": exc.message, "offset": exc.offset},
-        status_code=409,
-        headers={"Upload-Offset": str(exc.offset)},
-    )
-
-
-def create_app(runtime: Runtime) -> FastAPI:
-    settings = runtime.settings
-    assert isinstance(settings, ImagestoreSettings)
-    blobs = BlobStore(settings.blob_root)
-    blobs.prepare(stale_s=settings.stale_upload_s)
+def create_app(runtime: ImagestoreRuntime) -> FastAPI:
     app = create_base_app(
         runtime,
         title="guifi-cloud imagestore",
@@ -221,10 +191,6 @@ def create_app(runtime: Runtime) -> FastAPI:
             "a weak link can resume. Events carry blob URLs relative to this service."
         ),
     )
-    app.state.blobs = blobs
-    app.state.hash_states = HashStates()
-    app.add_exception_handler(ImageInUse, image_in_use)
-    app.add_exception_handler(OffsetMismatch, offset_mismatch)
     for part in (
         router,
         usage_api.router,

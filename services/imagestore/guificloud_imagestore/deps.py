@@ -4,28 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
-from guificloud.http import get_runtime
 from guificloud_imagestore.blobs import BlobStore
+from guificloud_imagestore.runtime import ImagestoreRuntimeDep
 from guificloud_imagestore.session_files import HashStates
 from guificloud_imagestore.settings import ImagestoreSettings
 
 
-def get_blobs(request: Request) -> BlobStore:
-    blobs: BlobStore = request.app.state.blobs
-    return blobs
+def get_blobs(runtime: ImagestoreRuntimeDep) -> BlobStore:
+    return runtime.resources.blobs
 
 
-def get_states(request: Request) -> HashStates:
-    states: HashStates = request.app.state.hash_states
-    return states
+def get_states(runtime: ImagestoreRuntimeDep) -> HashStates:
+    return runtime.resources.hash_states
 
 
-def get_settings(request: Request) -> ImagestoreSettings:
-    settings = get_runtime(request).settings
-    assert isinstance(settings, ImagestoreSettings)
-    return settings
+def get_settings(runtime: ImagestoreRuntimeDep) -> ImagestoreSettings:
+    return runtime.settings
 
 
 BlobsDep = Annotated[BlobStore, Depends(get_blobs)]

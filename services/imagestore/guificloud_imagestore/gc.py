@@ -12,24 +12,22 @@ import asyncio
 import contextlib
 
 from guificloud.logging import get_logger
-from guificloud.runtime import Runtime
 from guificloud_imagestore import uploads
 from guificloud_imagestore.blobs import BlobStore
 from guificloud_imagestore.commands import referenced_digests
 from guificloud_imagestore.locks import own_blobs
+from guificloud_imagestore.runtime import ImagestoreRuntime
 from guificloud_imagestore.schemas import GcReport
-from guificloud_imagestore.settings import ImagestoreSettings
 from guificloud_imagestore.slice_usage import prune_tombstones
 from guificloud_imagestore.usage import used_digests
 
 log = get_logger(__name__)
 
 
-async def remove_upload_leftovers(runtime: Runtime, blobs: BlobStore) -> tuple[int, int]:
+async def remove_upload_leftovers(runtime: ImagestoreRuntime, blobs: BlobStore) -> tuple[int, int]:
     """Expired sessions (with their bytes), session files without a session, and stale
     single-request uploads; returns (expired sessions, files removed)."""
     settings = runtime.settings
-    assert isinstance(settings, ImagestoreSettings)
     async with runtime.uow() as uow:
         expired = await uploads.expire(uow)
     removed = 0
@@ -47,7 +45,7 @@ async def remove_upload_leftovers(runtime: Runtime, blobs: BlobStore) -> tuple[i
     return len(expired), removed
 
 
-async def collect(runtime: Runtime, blobs: BlobStore) -> GcReport:
+async def collect(runtime: ImagestoreRuntime, blobs: BlobStore) -> GcReport:
     expired, removed_uploads = await remove_upload_leftovers(runtime, blobs)
     async with runtime.uow() as uow:
         await own_blobs(uow)
@@ -72,11 +70,9 @@ async def collect(runtime: Runtime, blobs: BlobStore) -> GcReport:
     return report
 
 
-async def collect_garbage(runtime: Runtime, stop: asyncio.Event) -> None:
+async def collect_garbage(runtime: ImagestoreRuntime, stop: asyncio.Event) -> None:
     """Background loop: collect at start, then every ``gc_interval_s``."""
-    settings = runtime.settings
-    assert isinstance(settings, ImagestoreSettings)
-    blobs = BlobStore(settings.blob_root)
+    settings, blobs = runtime.settings, runtime.resources.blobs
     while not stop.is_set():
         try:
             await collect(runtime, blobs)

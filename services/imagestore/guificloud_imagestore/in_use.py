@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from guificloud.errors import Conflict
@@ -16,6 +17,13 @@ class ImageInUse(Conflict):
         super().__init__(message)
         self.boxes = boxes
         self.slices = slices
+
+    def details(self) -> dict[str, Any]:
+        return {
+            "boxes": [str(b) for b in self.boxes],
+            "slices": [str(s.slice_id) for s in self.slices],
+            "slivers": sum(s.slivers for s in self.slices),
+        }
 
 
 def shown(ids: list[UUID]) -> str:

@@ -18,6 +18,8 @@ from guificloud_imagestore import slice_usage, usage
 from guificloud_imagestore.api import create_app
 from guificloud_imagestore.gc import collect_garbage
 from guificloud_imagestore.models import SCHEMA, messaging, metadata
+from guificloud_imagestore.runtime import build_resources
+from guificloud_imagestore.settings import ImagestoreSettings
 
 CONSUMERS = (
     # PROVISIONER is declared by the provisioner; the consumer binds once it exists.
@@ -39,10 +41,12 @@ CONSUMERS = (
 
 DEFINITION = ServiceDefinition(
     name=SCHEMA,
+    settings=ImagestoreSettings,
     metadata=metadata,
     messaging=messaging,
     migrations="guificloud_imagestore:migrations",
     create_app=create_app,
+    resources=build_resources,
     streams=(IMAGESTORE,),
     subscriptions=wire(*CONSUMERS),
     background=(collect_garbage,),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 from sqlalchemy import delete, or_, select, update
@@ -27,6 +28,12 @@ class OffsetMismatch(Conflict):
     def __init__(self, message: str, offset: int) -> None:
         super().__init__(message)
         self.offset = offset
+
+    def details(self) -> dict[str, Any]:
+        return {"offset": self.offset}
+
+    def headers(self) -> dict[str, str]:
+        return {"Upload-Offset": str(self.offset)}
 
 
 @dataclass(frozen=True)

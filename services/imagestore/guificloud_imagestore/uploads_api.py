@@ -20,15 +20,15 @@ from fastapi import APIRouter, Header, Request, Response
 
 from guificloud.errors import InvalidInput, TooLarge
 from guificloud.failpoints import failpoint
-from guificloud.http import RuntimeDep, UowDep
+from guificloud.http import UowDep
 from guificloud.idempotency import IdempotencyDep, as_response
 from guificloud.inputs import Int64Param
 from guificloud.logging import get_logger
 from guificloud.request_guard import allow_large_body
-from guificloud.runtime import Runtime
 from guificloud_imagestore import commands, uploads
 from guificloud_imagestore.blobs import BlobStore, Staged
 from guificloud_imagestore.deps import BlobsDep, SettingsDep, StatesDep
+from guificloud_imagestore.runtime import ImagestoreRuntime, ImagestoreRuntimeDep
 from guificloud_imagestore.schemas import Arch, ImageOut, UploadIn, UploadOut
 from guificloud_imagestore.session_files import BytesLost, HashStates, append, digest_of
 from guificloud_imagestore.settings import ImagestoreSettings
@@ -110,7 +110,7 @@ async def send_chunk(
     upload_id: UUID,
     request: Request,
     response: Response,
-    runtime: RuntimeDep,
+    runtime: ImagestoreRuntimeDep,
     blobs: BlobsDep,
     states: StatesDep,
     settings: SettingsDep,
@@ -164,7 +164,7 @@ async def send_chunk(
 async def complete_upload(
     upload_id: UUID,
     request: Request,
-    runtime: RuntimeDep,
+    runtime: ImagestoreRuntimeDep,
     blobs: BlobsDep,
     states: StatesDep,
     settings: SettingsDep,
@@ -230,7 +230,7 @@ async def complete_upload(
 @router.delete("/uploads/{upload_id}", status_code=204, response_class=Response)
 async def cancel_upload(
     upload_id: UUID,
-    runtime: RuntimeDep,
+    runtime: ImagestoreRuntimeDep,
     blobs: BlobsDep,
     states: StatesDep,
     settings: SettingsDep,
@@ -245,14 +245,18 @@ async def cancel_upload(
     return Response(status_code=204)
 
 
-async def discard(runtime: Runtime, blobs: BlobStore, states: HashStates, upload_id: UUID) -> None:
+async def discard(
+    runtime: ImagestoreRuntime, blobs: BlobStore, states: HashStates, upload_id: UUID
+) -> None:
     async with runtime.uow() as uow:
         await uploads.drop(uow, upload_id)
     blobs.session_path(upload_id).unlink(missing_ok=True)
     states.drop(upload_id)
 
 
-async def release_quietly(runtime: Runtime, upload_id: UUID, settings: ImagestoreSettings) -> None:
+async def release_quietly(
+    runtime: ImagestoreRuntime, upload_id: UUID, settings: ImagestoreSettings
+) -> None:
     """Give the lease back after a failure (a session already gone is fine)."""
     with contextlib.suppress(Exception):
         async with runtime.uow() as uow:

@@ -10,11 +10,10 @@ from sqlalchemy import func, select
 
 from guificloud.db.uow import UnitOfWork
 from guificloud.errors import NotFound
-from guificloud.http import RuntimeDep, UowDep, create_base_app
-from guificloud.runtime import Runtime
+from guificloud.http import UowDep, create_base_app
 from guificloud_monitor.availability import Availability
-from guificloud_monitor.ingest import STATS_KEY, IngestStats
 from guificloud_monitor.models import AvailabilityTransition, Box, HeartbeatRecord
+from guificloud_monitor.runtime import MonitorRuntime, MonitorRuntimeDep
 from guificloud_monitor.schemas import (
     BoxOut,
     FleetOut,
@@ -106,13 +105,12 @@ async def fleet(uow: UowDep) -> FleetOut:
 
 
 @router.get("/ingest", response_model=IngestStatsOut, tags=["ingest"])
-async def ingest_stats(runtime: RuntimeDep) -> IngestStatsOut:
+async def ingest_stats(runtime: MonitorRuntimeDep) -> IngestStatsOut:
     """Heartbeat ingest counters of this instance (each instance counts its own share)."""
-    stats = runtime.state.get(STATS_KEY) or IngestStats()
-    return IngestStatsOut(**dataclasses.asdict(stats))
+    return IngestStatsOut(**dataclasses.asdict(runtime.resources.stats))
 
 
-def create_app(runtime: Runtime) -> FastAPI:
+def create_app(runtime: MonitorRuntime) -> FastAPI:
     app = create_base_app(
         runtime,
         title="guifi-cloud monitor",

@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from nats.aio.msg import Msg
@@ -21,28 +20,13 @@ from structlog.contextvars import bound_contextvars
 
 from guificloud.errors import PermanentFailure
 from guificloud.logging import get_logger
-from guificloud.runtime import Runtime
 from guificloud.streams import HEARTBEAT_SUBJECTS
 from guificloud_monitor.batches import record_batch
 from guificloud_monitor.heartbeats import ReceivedHeartbeat, parse
+from guificloud_monitor.runtime import IngestStats, MonitorRuntime
 from guificloud_monitor.settings import MonitorSettings
 
 log = get_logger(__name__)
-
-STATS_KEY = "ingest"
-
-
-@dataclass
-class IngestStats:
-    """Counters of this instance since it started (``GET /api/v1/ingest``)."""
-
-    received: int = 0
-    malformed: int = 0
-    recorded: int = 0
-    batches: int = 0
-    failed_flushes: int = 0
-    dropped: int = 0
-    pending: int = 0
 
 
 class HeartbeatBuffer:
@@ -76,7 +60,7 @@ class HeartbeatBuffer:
 
 
 async def flush(
-    runtime: Runtime, buffer: HeartbeatBuffer, stats: IngestStats, settings: MonitorSettings
+    runtime: MonitorRuntime, buffer: HeartbeatBuffer, stats: IngestStats, settings: MonitorSettings
 ) -> bool:
     """Write what waits, ``batch_max`` at a time; False if the database refused (kept for later)."""
     while buffer:
@@ -106,12 +90,10 @@ async def flush(
     return True
 
 
-async def ingest_heartbeats(runtime: Runtime, stop: asyncio.Event) -> None:
+async def ingest_heartbeats(runtime: MonitorRuntime, stop: asyncio.Event) -> None:
     """Background loop: subscribe to every box's heartbeats and record them in batches."""
     settings = runtime.settings
-    assert isinstance(settings, MonitorSettings)
-    stats = IngestStats()
-    runtime.state[STATS_KEY] = stats
+    stats = runtime.resources.stats
     buffer = HeartbeatBuffer(settings.buffer_max, stats)
     full = asyncio.Event()
 

@@ -12,8 +12,8 @@ from typing import cast
 from sqlalchemy import Table, delete, select, tuple_
 
 from guificloud.logging import get_logger
-from guificloud.runtime import Runtime
 from guificloud_monitor.models import HeartbeatRecord
+from guificloud_monitor.runtime import MonitorRuntime
 from guificloud_monitor.settings import MonitorSettings
 
 log = get_logger(__name__)
@@ -23,7 +23,7 @@ MAX_ROUNDS = 20
 history = cast(Table, HeartbeatRecord.__table__)
 
 
-async def trim_history(runtime: Runtime, settings: MonitorSettings) -> int:
+async def trim_history(runtime: MonitorRuntime, settings: MonitorSettings) -> int:
     """Delete history older than the retention, at most ``MAX_ROUNDS`` batches; returns rows."""
     cutoff = datetime.now(UTC) - timedelta(seconds=settings.heartbeat_retention_s)
     total = 0

@@ -10,6 +10,8 @@ from guificloud_monitor import handlers
 from guificloud_monitor.api import create_app
 from guificloud_monitor.ingest import ingest_heartbeats
 from guificloud_monitor.models import SCHEMA, messaging, metadata
+from guificloud_monitor.runtime import build_resources
+from guificloud_monitor.settings import MonitorSettings
 from guificloud_monitor.sweeper import sweep_availability
 
 CONSUMERS = (
@@ -24,10 +26,12 @@ CONSUMERS = (
 
 DEFINITION = ServiceDefinition(
     name=SCHEMA,
+    settings=MonitorSettings,
     metadata=metadata,
     messaging=messaging,
     migrations="guificloud_monitor:migrations",
     create_app=create_app,
+    resources=build_resources,
     streams=(MONITOR,),
     subscriptions=wire(*CONSUMERS),
     background=(ingest_heartbeats, sweep_availability),

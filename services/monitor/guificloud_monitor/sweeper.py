@@ -21,11 +21,10 @@ from guificloud.db.uow import UnitOfWork
 from guificloud.events.monitor import BoxOffline
 from guificloud.failure_log import FailureLog
 from guificloud.logging import get_logger
-from guificloud.runtime import Runtime
 from guificloud_monitor.availability import OFFLINE, ONLINE, missed_intervals
 from guificloud_monitor.models import AvailabilityTransition, Box
 from guificloud_monitor.retention import trim_history
-from guificloud_monitor.settings import MonitorSettings
+from guificloud_monitor.runtime import MonitorRuntime
 
 log = get_logger(__name__)
 
@@ -75,7 +74,7 @@ async def shortest_interval(uow: UnitOfWork) -> float | None:
     return float(value) if value is not None else None
 
 
-async def sweep_once(runtime: Runtime) -> float | None:
+async def sweep_once(runtime: MonitorRuntime) -> float | None:
     """One sweep over every overdue box; returns the shortest interval of the online boxes."""
     while True:
         async with runtime.uow() as uow:
@@ -94,11 +93,10 @@ async def sweep_once(runtime: Runtime) -> float | None:
             return shortest
 
 
-async def sweep_availability(runtime: Runtime, stop: asyncio.Event) -> None:
+async def sweep_availability(runtime: MonitorRuntime, stop: asyncio.Event) -> None:
     """Background loop: sweep every quarter of the shortest heartbeat interval, at most
     every ``sweep_interval_s``; trim history every ``retention_interval_s``."""
     settings = runtime.settings
-    assert isinstance(settings, MonitorSettings)
     next_trim = time.monotonic()
     failures = FailureLog(runtime.database.suspect)
     while not stop.is_set():

@@ -13,13 +13,12 @@ from sqlalchemy import select
 from guificloud.boxes import BoxConfig, DesiredState, DistroSpec
 from guificloud.db.uow import UnitOfWork
 from guificloud.errors import NotFound, Unauthorized
-from guificloud.http import AdminDep, RuntimeDep, UowDep, create_base_app
-from guificloud.runtime import Runtime
+from guificloud.http import AdminDep, UowDep, create_base_app
 from guificloud.states import BoxState
 from guificloud_provisioner import distro_choice
 from guificloud_provisioner.models import Box, BoxTransition, DistroImage
+from guificloud_provisioner.runtime import ProvisionerRuntime, ProvisionerRuntimeDep
 from guificloud_provisioner.schemas import BoxDetail, BoxOut, DistroOut, TransitionOut
-from guificloud_provisioner.settings import ProvisionerSettings
 from guificloud_provisioner.slices.api import router as slices_router
 from guificloud_provisioner.slices.desired import box_slivers
 
@@ -73,13 +72,12 @@ async def get_box(box_id: UUID, uow: UowDep) -> BoxDetail:
 @router.get(
     "/boxes/{box_id}/config", response_model=BoxConfig, tags=["boxes"], dependencies=[AdminDep]
 )
-async def get_box_config(box_id: UUID, uow: UowDep, runtime: RuntimeDep) -> BoxConfig:
+async def get_box_config(box_id: UUID, uow: UowDep, runtime: ProvisionerRuntimeDep) -> BoxConfig:
     """The configuration a box is set up with, credentials included (operators only)."""
     box = await _box(uow, box_id)
     if box.token is None:
         raise NotFound(f"box {box_id} is not configured yet")
     settings = runtime.settings
-    assert isinstance(settings, ProvisionerSettings)
     return BoxConfig(
         box_id=box.id,
         token=box.token,
@@ -107,11 +105,10 @@ async def _authenticated_box(
 
 @router.get("/boxes/{box_id}/desired", response_model=DesiredState, tags=["agents"])
 async def get_desired_state(
-    box: Annotated[Box, Depends(_authenticated_box)], uow: UowDep, runtime: RuntimeDep
+    box: Annotated[Box, Depends(_authenticated_box)], uow: UowDep, runtime: ProvisionerRuntimeDep
 ) -> DesiredState:
     """What the box's agent fetches on every (re)connect."""
     settings = runtime.settings
-    assert isinstance(settings, ProvisionerSettings)
     distro = DistroSpec.model_validate(box.desired_distro) if box.desired_distro else None
     return DesiredState(
         box_id=box.id,
@@ -130,7 +127,7 @@ async def list_distros(uow: UowDep) -> list[DistroImage]:
     return list(rows)
 
 
-def create_app(runtime: Runtime) -> FastAPI:
+def create_app(runtime: ProvisionerRuntime) -> FastAPI:
     app = create_base_app(
         runtime,
         title="guifi-cloud provisioner",

@@ -19,11 +19,12 @@ from guificloud.events.registry import (
     ZonesImported,
     ZoneUpdated,
 )
-from guificloud.runtime import ServiceDefinition
+from guificloud.runtime import ServiceDefinition, no_resources
 from guificloud.streams import AGENTS, BOXES, IMAGESTORE, MONITOR, PROVISIONER, REGISTRY
 from guificloud_provisioner import handlers, image_catalogue
 from guificloud_provisioner.api import create_app
 from guificloud_provisioner.schema import SCHEMA, messaging, metadata
+from guificloud_provisioner.settings import ProvisionerSettings
 from guificloud_provisioner.slices import availability, zones
 from guificloud_provisioner.slices.loop import reconcile_slices
 
@@ -72,10 +73,12 @@ CONSUMERS = (
 
 DEFINITION = ServiceDefinition(
     name=SCHEMA,
+    settings=ProvisionerSettings,
     metadata=metadata,
     messaging=messaging,
     migrations="guificloud_provisioner:migrations",
     create_app=create_app,
+    resources=no_resources,
     streams=(PROVISIONER, BOXES, AGENTS),
     subscriptions=wire(*CONSUMERS),
     background=(reconcile_slices,),

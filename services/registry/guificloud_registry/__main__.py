@@ -1,5 +1,4 @@
 from guificloud.entrypoint import service_cli
 from guificloud_registry.service import DEFINITION
-from guificloud_registry.settings import RegistrySettings
 
-service_cli(DEFINITION, RegistrySettings)()
+service_cli(DEFINITION)()

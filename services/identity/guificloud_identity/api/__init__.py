@@ -8,18 +8,14 @@ from fastapi.responses import JSONResponse
 from guificloud.auth.dependencies import REALM, install_verifier
 from guificloud.errors import Unauthorized
 from guificloud.http import create_base_app
-from guificloud.runtime import Runtime
 from guificloud_identity.api import auth, groups, maintainers, members, tokens, tools
-from guificloud_identity.api.deps import install_authority, own_verifier
-from guificloud_identity.authority import Authority
+from guificloud_identity.api.deps import own_verifier
 from guificloud_identity.errors import TooManyRequests
-from guificloud_identity.settings import IdentitySettings
+from guificloud_identity.runtime import IdentityRuntime
 
 
-def create_app(runtime: Runtime) -> FastAPI:
+def create_app(runtime: IdentityRuntime) -> FastAPI:
     settings = runtime.settings
-    if not isinstance(settings, IdentitySettings):
-        raise TypeError("the identity service runs with IdentitySettings")
     app = create_base_app(
         runtime,
         title="guifi-cloud identity",
@@ -31,9 +27,7 @@ def create_app(runtime: Runtime) -> FastAPI:
             f"refresh: within {settings.access_token_ttl_s} s (the access token lifetime)."
         ),
     )
-    authority = Authority.from_settings(settings)
-    install_authority(app, authority)
-    install_verifier(app, own_verifier(runtime, authority))
+    install_verifier(app, own_verifier(runtime, runtime.resources))
 
     @app.exception_handler(TooManyRequests)
     async def too_many(_request: Request, exc: TooManyRequests) -> JSONResponse:

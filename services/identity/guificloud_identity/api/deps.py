@@ -8,30 +8,26 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends
 from sqlalchemy import select
 
 from guificloud.auth.dependencies import Credentials, require_scope, unauthorized
 from guificloud.auth.keys import KeySet
 from guificloud.auth.principal import Principal
 from guificloud.auth.verifier import TokenRejected, Verifier
-from guificloud.runtime import Runtime
 from guificloud_identity.authority import Authority
 from guificloud_identity.models import Account, Token
+from guificloud_identity.runtime import IdentityRuntime, IdentityRuntimeDep
 
 
-def get_authority() -> Authority:
-    raise RuntimeError("no authority: create_app installs it")
-
-
-def install_authority(app: FastAPI, authority: Authority) -> None:
-    app.dependency_overrides[get_authority] = lambda: authority
+def get_authority(runtime: IdentityRuntimeDep) -> Authority:
+    return runtime.resources
 
 
 AuthorityDep = Annotated[Authority, Depends(get_authority)]
 
 
-def own_verifier(runtime: Runtime, authority: Authority) -> Verifier:
+def own_verifier(runtime: IdentityRuntime, authority: Authority) -> Verifier:
     """Verifies against the key set in the database (no HTTP call to itself), and refuses
     tokens of revoked sessions and disabled accounts."""
 

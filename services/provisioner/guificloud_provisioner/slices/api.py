@@ -18,12 +18,11 @@ from pydantic import BaseModel
 from sqlalchemy import ColumnElement, select
 
 from guificloud.db.uow import UnitOfWork
-from guificloud.http import RuntimeDep, UowDep
+from guificloud.http import UowDep
 from guificloud.idempotency import Idempotency, IdempotencyDep
 from guificloud.pagination import next_page_headers, page
-from guificloud.runtime import Runtime
 from guificloud.states import SetState
-from guificloud_provisioner.settings import ProvisionerSettings
+from guificloud_provisioner.runtime import ProvisionerRuntime, ProvisionerRuntimeDep
 from guificloud_provisioner.slices import commands, sliver_commands, views
 from guificloud_provisioner.slices.create import create_slice
 from guificloud_provisioner.slices.models import Slice, Sliver
@@ -44,13 +43,9 @@ T = TypeVar("T")
 ATTEMPTS = 5
 
 
-def _settings(runtime: Runtime) -> ProvisionerSettings:
-    settings = runtime.settings
-    assert isinstance(settings, ProvisionerSettings)
-    return settings
-
-
-async def _transaction(runtime: Runtime, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+async def _transaction(
+    runtime: ProvisionerRuntime, work: Callable[[UnitOfWork], Awaitable[T]]
+) -> T:
     """Run ``work`` and commit; again (a few times) when it lost a deadlock."""
 
     async def commit(uow: UnitOfWork) -> T:
@@ -62,7 +57,7 @@ async def _transaction(runtime: Runtime, work: Callable[[UnitOfWork], Awaitable[
 
 
 async def _once(
-    runtime: Runtime,
+    runtime: ProvisionerRuntime,
     once: Idempotency,
     work: Callable[[UnitOfWork], Awaitable[BaseModel]],
     *,
@@ -77,7 +72,9 @@ async def _once(
     return await _retried(runtime, run)
 
 
-async def _retried(runtime: Runtime, attempt_in: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+async def _retried(
+    runtime: ProvisionerRuntime, attempt_in: Callable[[UnitOfWork], Awaitable[T]]
+) -> T:
     """Run ``attempt_in`` in a transaction of its own; again when it lost a deadlock."""
     for attempt in range(ATTEMPTS):
         try:
@@ -91,11 +88,13 @@ async def _retried(runtime: Runtime, attempt_in: Callable[[UnitOfWork], Awaitabl
 
 
 @router.post("/slices", status_code=201, response_model=SliceOut, tags=["slices"])
-async def post_slice(data: SliceIn, runtime: RuntimeDep, once: IdempotencyDep) -> Response:
+async def post_slice(
+    data: SliceIn, runtime: ProvisionerRuntimeDep, once: IdempotencyDep
+) -> Response:
     """Create a slice and place its slivers (409 naming ``placement`` when they don't fit)."""
 
     async def work(uow: UnitOfWork) -> SliceOut:
-        return await views.one_slice(uow, await create_slice(uow, _settings(runtime), data))
+        return await views.one_slice(uow, await create_slice(uow, runtime.settings, data))
 
     return await _once(runtime, once, work, status_code=201)
 
@@ -131,53 +130,57 @@ async def get_slice(slice_id: UUID, uow: UowDep) -> SliceOut:
 
 
 @router.patch("/slices/{slice_id}", response_model=SliceOut, tags=["slices"])
-async def patch_slice(slice_id: UUID, data: SlicePatch, runtime: RuntimeDep) -> SliceOut:
+async def patch_slice(slice_id: UUID, data: SlicePatch, runtime: ProvisionerRuntimeDep) -> SliceOut:
     """Move the slice along ``register`` < ``deploy`` < ``start`` (or back), or describe it."""
 
     async def work(uow: UnitOfWork) -> SliceOut:
-        slice_ = await commands.patch_slice(uow, _settings(runtime), slice_id, data)
+        slice_ = await commands.patch_slice(uow, runtime.settings, slice_id, data)
         return await views.one_slice(uow, slice_)
 
     return await _transaction(runtime, work)
 
 
 @router.put("/slices/{slice_id}", response_model=SliceOut, tags=["slices"])
-async def put_slice(slice_id: UUID, data: SlicePut, runtime: RuntimeDep) -> SliceOut:
+async def put_slice(slice_id: UUID, data: SlicePut, runtime: ProvisionerRuntimeDep) -> SliceOut:
     """Name, description and owner group; never the state (a differing one is a 422)."""
 
     async def work(uow: UnitOfWork) -> SliceOut:
-        slice_ = await commands.put_slice(uow, _settings(runtime), slice_id, data)
+        slice_ = await commands.put_slice(uow, runtime.settings, slice_id, data)
         return await views.one_slice(uow, slice_)
 
     return await _transaction(runtime, work)
 
 
 @router.delete("/slices/{slice_id}", status_code=202, tags=["slices"])
-async def delete_slice(slice_id: UUID, runtime: RuntimeDep) -> Response:
+async def delete_slice(slice_id: UUID, runtime: ProvisionerRuntimeDep) -> Response:
     """Slivers leave their boxes; the slice is gone once they have."""
 
     async def work(uow: UnitOfWork) -> None:
-        await commands.delete_slice(uow, _settings(runtime), slice_id, "deleted")
+        await commands.delete_slice(uow, runtime.settings, slice_id, "deleted")
 
     await _transaction(runtime, work)
     return Response(status_code=202)
 
 
 @router.post("/slices/{slice_id}/renew", response_model=SliceOut, tags=["slices"])
-async def renew_slice(slice_id: UUID, runtime: RuntimeDep, once: IdempotencyDep) -> Response:
+async def renew_slice(
+    slice_id: UUID, runtime: ProvisionerRuntimeDep, once: IdempotencyDep
+) -> Response:
     async def work(uow: UnitOfWork) -> SliceOut:
-        slice_ = await commands.renew_slice(uow, _settings(runtime), slice_id)
+        slice_ = await commands.renew_slice(uow, runtime.settings, slice_id)
         return await views.one_slice(uow, slice_)
 
     return await _once(runtime, once, work)
 
 
 @router.post("/slices/{slice_id}/reset", response_model=SliceOut, tags=["slices"])
-async def reset_slice(slice_id: UUID, runtime: RuntimeDep, once: IdempotencyDep) -> Response:
+async def reset_slice(
+    slice_id: UUID, runtime: ProvisionerRuntimeDep, once: IdempotencyDep
+) -> Response:
     """A new instance: every sliver is made again from scratch (once per ``Idempotency-Key``)."""
 
     async def work(uow: UnitOfWork) -> SliceOut:
-        slice_ = await commands.reset_slice(uow, _settings(runtime), slice_id)
+        slice_ = await commands.reset_slice(uow, runtime.settings, slice_id)
         return await views.one_slice(uow, slice_)
 
     return await _once(runtime, once, work)
@@ -196,12 +199,12 @@ async def list_slivers(slice_id: UUID, uow: UowDep) -> list[SliverOut]:
     "/slices/{slice_id}/slivers", status_code=201, response_model=SliverOut, tags=["slivers"]
 )
 async def post_sliver(
-    slice_id: UUID, data: SliverIn, runtime: RuntimeDep, once: IdempotencyDep
+    slice_id: UUID, data: SliverIn, runtime: ProvisionerRuntimeDep, once: IdempotencyDep
 ) -> Response:
     """One more sliver, on the box named."""
 
     async def work(uow: UnitOfWork) -> SliverOut:
-        sliver = await sliver_commands.add_sliver(uow, _settings(runtime), slice_id, data.box_id)
+        sliver = await sliver_commands.add_sliver(uow, runtime.settings, slice_id, data.box_id)
         return views.sliver_out(sliver, await sliver_commands.slice_of(uow, sliver))
 
     return await _once(runtime, once, work, status_code=201)
@@ -214,12 +217,14 @@ async def get_sliver(sliver_id: UUID, uow: UowDep) -> SliverDetail:
 
 
 @router.patch("/slivers/{sliver_id}", response_model=SliverDetail, tags=["slivers"])
-async def patch_sliver(sliver_id: UUID, data: SliverPatch, runtime: RuntimeDep) -> SliverDetail:
+async def patch_sliver(
+    sliver_id: UUID, data: SliverPatch, runtime: ProvisionerRuntimeDep
+) -> SliverDetail:
     """The sliver's own overrides: a lower ``set_state`` (effective = min of it and the
     slice's), another ``image``; null goes back to the slice's."""
 
     async def work(uow: UnitOfWork) -> SliverDetail:
-        sliver = await sliver_commands.patch_sliver(uow, _settings(runtime), sliver_id, data)
+        sliver = await sliver_commands.patch_sliver(uow, runtime.settings, sliver_id, data)
         slice_ = await sliver_commands.slice_of(uow, sliver)
         return await views.sliver_detail(uow, sliver, slice_)
 
@@ -227,9 +232,9 @@ async def patch_sliver(sliver_id: UUID, data: SliverPatch, runtime: RuntimeDep) 
 
 
 @router.delete("/slivers/{sliver_id}", status_code=202, tags=["slivers"])
-async def delete_sliver(sliver_id: UUID, runtime: RuntimeDep) -> Response:
+async def delete_sliver(sliver_id: UUID, runtime: ProvisionerRuntimeDep) -> Response:
     async def work(uow: UnitOfWork) -> None:
-        await sliver_commands.delete_sliver(uow, _settings(runtime), sliver_id)
+        await sliver_commands.delete_sliver(uow, runtime.settings, sliver_id)
 
     await _transaction(runtime, work)
     return Response(status_code=202)

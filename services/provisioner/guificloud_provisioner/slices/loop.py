@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 
 from guificloud.db.uow import UnitOfWork
 from guificloud.failure_log import FailureLog
-from guificloud.runtime import Runtime
+from guificloud_provisioner.runtime import ProvisionerRuntime
 from guificloud_provisioner.settings import ProvisionerSettings
 from guificloud_provisioner.slices.expiry import expire_slices
 from guificloud_provisioner.slices.reconciler import reconcile_slivers
@@ -20,9 +20,8 @@ Pass = Callable[[UnitOfWork, ProvisionerSettings], Awaitable[int]]
 PASSES: tuple[Pass, ...] = (expire_slices, replace_lost, reconcile_slivers, sweep_deleted_slices)
 
 
-async def run_passes(runtime: Runtime, failures: FailureLog) -> None:
+async def run_passes(runtime: ProvisionerRuntime, failures: FailureLog) -> None:
     settings = runtime.settings
-    assert isinstance(settings, ProvisionerSettings)
     for one_pass in PASSES:
         try:
             async with runtime.uow() as uow:
@@ -32,10 +31,9 @@ async def run_passes(runtime: Runtime, failures: FailureLog) -> None:
             failures.failed("slices.pass_failed", exc, step=one_pass.__name__)
 
 
-async def reconcile_slices(runtime: Runtime, stop: asyncio.Event) -> None:
+async def reconcile_slices(runtime: ProvisionerRuntime, stop: asyncio.Event) -> None:
     """Background loop (``ServiceDefinition.background``)."""
     settings = runtime.settings
-    assert isinstance(settings, ProvisionerSettings)
     failures = FailureLog(runtime.database.suspect)
     while not stop.is_set():
         await run_passes(runtime, failures)

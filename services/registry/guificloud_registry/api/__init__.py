@@ -6,12 +6,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from guificloud.http import create_base_app
-from guificloud.runtime import Runtime
 from guificloud_registry.api import cnml, devices, nodes, services, zones
 from guificloud_registry.cnml.parse import CnmlError
+from guificloud_registry.runtime import RegistryRuntime
 
 
-def create_app(runtime: Runtime) -> FastAPI:
+def create_app(runtime: RegistryRuntime) -> FastAPI:
     app = create_base_app(
         runtime,
         title="guifi-cloud registry",

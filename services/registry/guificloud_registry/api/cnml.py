@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.requests import ClientDisconnect
 
 from guificloud.errors import InvalidInput, TooLarge, UnsupportedMedia
-from guificloud.http import RuntimeDep, UowDep
+from guificloud.http import UowDep
 from guificloud.idempotency import StreamedIdempotencyDep
 from guificloud.logging import get_logger
 from guificloud.request_guard import allow_large_body
@@ -21,7 +21,7 @@ from guificloud_registry.cnml import export
 from guificloud_registry.cnml.importer import import_document
 from guificloud_registry.cnml.parse import CnmlParser
 from guificloud_registry.cnml.records import Level
-from guificloud_registry.settings import RegistrySettings
+from guificloud_registry.runtime import RegistryRuntimeDep
 
 router = APIRouter(prefix="/api/v1", tags=["cnml"])
 log = get_logger(__name__)
@@ -38,7 +38,7 @@ UPLOAD_BODY: dict[str, Any] = {
 @router.post("/cnml", openapi_extra=UPLOAD_BODY)
 async def import_cnml(
     request: Request,
-    runtime: RuntimeDep,
+    runtime: RegistryRuntimeDep,
     once: StreamedIdempotencyDep,
     dry_run: Annotated[bool, Query(description="Report what would change; change nothing")] = False,
 ) -> Response:
@@ -53,7 +53,6 @@ async def import_cnml(
             "send the CNML file as the body (application/xml), not as a form", field="body"
         )
     settings = runtime.settings
-    assert isinstance(settings, RegistrySettings)
     allow_large_body(request)  # bounded here by cnml_max_bytes instead of 1 MiB
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > settings.cnml_max_bytes:
