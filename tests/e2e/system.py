@@ -37,8 +37,6 @@ class System:
             "GUIFICLOUD_DATA_DIR": str(root / "data"),
             "GUIFICLOUD_ADMIN_TOKEN": ADMIN_TOKEN,
             "GUIFICLOUD_ENVIRONMENT": "test",
-            # what a killed service held is redelivered after 5 s, not 30 s
-            "GUIFICLOUD_CONSUMER_ACK_WAIT_S": "5",
             "GUIFICLOUD_IMAGESTORE_URL": self.urls["imagestore"],
             "GUIFICLOUD_HEARTBEAT_INTERVAL_S": str(heartbeat_interval_s),
         }
