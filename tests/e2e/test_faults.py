@@ -25,6 +25,7 @@ from guificloud.devservers.ports import free_port
 from guificloud.devservers.postgres import PostgresServer
 from guificloud.testing.burst import Burst
 from guificloud.testing.fleet import FleetProcess
+from guificloud.testing.processes import ServiceProcess
 from guificloud_imagestore.distro import build_distro_rootfs
 from tests.e2e.dev_helpers import Dev
 from tests.e2e.fault_helpers import (
@@ -91,7 +92,7 @@ def _through(
         registry_url=system.urls["registry"],
         provisioner_url=system.urls["provisioner"],
         admin_token=ADMIN_TOKEN,
-        boxes=BURST,
+        boxes=2 * BURST,  # room for a box made twice, to be counted rather than starve one
         rate_limit_bps=rate_limit_bps,
     ).start()
     try:
@@ -121,9 +122,32 @@ def _restart(system: System, name: str) -> None:
     service.start(wait=False)
 
 
-@pytest.mark.parametrize("name", ["provisioner", "registry"])
-def test_a_service_killed_mid_burst(with_distro: System, started: Started, name: str) -> None:
-    _through(with_distro, started, lambda _burst: _restart(with_distro, name))
+def test_the_provisioner_killed_mid_burst(with_distro: System, started: Started) -> None:
+    _through(with_distro, started, lambda _burst: _restart(with_distro, "provisioner"))
+
+
+def test_the_registry_killed_mid_burst_and_after_a_commit_before_its_answer(
+    with_distro: System, started: Started, tmp_path: Path
+) -> None:
+    """Killed at any moment, then again right after committing a node or device and before
+    answering: the client's retry must get that answer, not create a second one."""
+    registry = with_distro.services["registry"]
+
+    def fault(_burst: Burst) -> None:
+        registry.kill()
+        (tmp_path / "crashing").mkdir()
+        crashing = ServiceProcess(
+            "guificloud_registry",
+            port=registry.port,
+            env={**with_distro.env, "GUIFICLOUD_FAILPOINTS": "registry.committed_unpublished=kill"},
+            log_dir=tmp_path / "crashing",
+        ).start(wait=False)
+        started.note()
+        assert crashing.process is not None
+        assert crashing.process.wait(60) == -signal.SIGKILL, "the failpoint was never reached"
+        registry.start(wait=False)
+
+    _through(with_distro, started, fault)
 
 
 def test_the_monitor_killed_while_boxes_report(with_distro: System, started: Started) -> None:
@@ -245,7 +269,7 @@ def test_guificloud_dev_killed_and_started_again_mid_burst(
             registry_url=urls["registry"],
             provisioner_url=urls["provisioner"],
             admin_token=token,
-            boxes=BURST,
+            boxes=2 * BURST,  # room for a box made twice, to be counted rather than starve one
         ).start()
         burst = Burst(urls["registry"], token, BURST).start()
         wait_for(lambda: burst.created() >= MID_BURST or burst.error is not None, 60)
