@@ -28,8 +28,8 @@ async def generate(service: str, message: str, rev_id: str) -> None:
     importlib.import_module(f"guificloud_{service}.models")
     script_location = f"guificloud_{service}:migrations"
     with tempfile.TemporaryDirectory() as tmp:
-        pg = PostgresServer(Path(tmp) / "pg", port=free_port())
-        pg.start(fsync=False)
+        pg = PostgresServer(Path(tmp) / "pg", port=free_port(), fsync=False)
+        pg.start()
         try:
             engine = make_engine(pg.url("postgres"))
             await migrations.upgrade(engine, script_location, service)

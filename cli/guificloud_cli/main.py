@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from guificloud.settings import DEFAULT_PORTS
 from guificloud_cli.dev.system import DevOptions, run
@@ -66,7 +65,7 @@ def dev(
         heartbeat_interval_s=heartbeat_interval,
         seed=seed,
     )
-    raise typer.Exit(asyncio.run(run(opts, Console(stderr=False))))
+    raise typer.Exit(asyncio.run(run(opts)))
 
 
 events = typer.Typer(no_args_is_help=True, help="The event catalogue.")

@@ -1,15 +1,20 @@
-"""structlog configuration: console on a TTY, JSON otherwise; context carries correlation ids."""
+"""structlog configuration: console on a TTY, JSON otherwise; context carries correlation ids.
+
+Logs go to standard output (see :mod:`guificloud.logsink` for what happens when it breaks).
+"""
 
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from collections.abc import Callable, Hashable
+from pathlib import Path
 from typing import Any
 
 import structlog
 from structlog.contextvars import bind_contextvars, get_contextvars, merge_contextvars
+
+from guificloud.logsink import LogSink
 
 __all__ = [
     "Throttle",
@@ -20,9 +25,13 @@ __all__ = [
 ]
 
 
-def configure_logging(service: str, *, fmt: str = "auto", level: str = "info") -> None:
-    """Configure structlog and the stdlib root logger once per process."""
-    use_console = fmt == "console" or (fmt == "auto" and sys.stderr.isatty())
+def configure_logging(
+    service: str, *, fmt: str = "auto", level: str = "info", fallback: Path | None = None
+) -> None:
+    """Configure structlog and the stdlib root logger once per process; ``fallback`` is the
+    file that takes over if standard output breaks."""
+    sink = LogSink(fallback)
+    use_console = fmt == "console" or (fmt == "auto" and sink.isatty())
     renderer: Any = (
         structlog.dev.ConsoleRenderer(colors=True)
         if use_console
@@ -39,10 +48,10 @@ def configure_logging(service: str, *, fmt: str = "auto", level: str = "info") -
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.WriteLoggerFactory(file=sink),  # type: ignore[arg-type]
         cache_logger_on_first_use=True,
     )
-    logging.basicConfig(level=max(numeric, logging.WARNING), stream=sys.stderr)
+    logging.basicConfig(level=max(numeric, logging.WARNING), stream=sink)
     bind_contextvars(service=service)
 
 

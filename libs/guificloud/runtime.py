@@ -192,7 +192,12 @@ async def running(
 
 async def serve(definition: ServiceDefinition[SettingsT, Any], settings: SettingsT) -> None:
     """Run the service until SIGTERM or SIGINT."""
-    configure_logging(definition.name, fmt=settings.log_format, level=settings.log_level)
+    configure_logging(
+        definition.name,
+        fmt=settings.log_format,
+        level=settings.log_level,
+        fallback=settings.log_fallback,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -235,7 +240,12 @@ async def serve(definition: ServiceDefinition[SettingsT, Any], settings: Setting
 
 
 async def migrate_only(definition: ServiceDefinition[Any, Any], settings: ServiceSettings) -> None:
-    configure_logging(definition.name, fmt=settings.log_format, level=settings.log_level)
+    configure_logging(
+        definition.name,
+        fmt=settings.log_format,
+        level=settings.log_level,
+        fallback=settings.log_fallback,
+    )
     engine = make_engine(settings.database_url)
     try:
         await migrations.upgrade(engine, definition.migrations, settings.db_schema)

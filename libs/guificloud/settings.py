@@ -43,6 +43,8 @@ class ServiceSettings(BaseSettings):
     data_dir: Path = shared("data_dir", Path(".guificloud"))  # type: ignore[assignment]
     log_format: Literal["auto", "console", "json"] = shared("log_format", "auto")  # type: ignore[assignment]
     log_level: str = shared("log_level", "info")  # type: ignore[assignment]
+    log_file: Path | None = shared("log_file", None)  # type: ignore[assignment]
+    """Where the log goes once standard output breaks; unset, ``<data_dir>/logs/<service>.log``."""
     admin_token: str = shared("admin_token", "dev-admin-token")  # type: ignore[assignment]
     consumer_ack_wait_s: float | None = shared("consumer_ack_wait_s", None)  # type: ignore[assignment]
     """Seconds before JetStream redelivers an unacknowledged message (that a crashed
@@ -65,6 +67,10 @@ class ServiceSettings(BaseSettings):
                 "GUIFICLOUD_ADMIN_TOKEN must be set to a real secret outside development"
             )
         return self
+
+    @property
+    def log_fallback(self) -> Path:
+        return self.log_file or self.data_dir / "logs" / f"{self.service}.log"
 
     @property
     def db_schema(self) -> str:

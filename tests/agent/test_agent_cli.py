@@ -78,7 +78,7 @@ async def test_run_from_a_config_file_and_stop_on_sigterm(
             str(tmp_path / "cache"),
             "--log-format",
             "json",
-            stderr=out,
+            stdout=out,
         )
     try:
         await watch.state("running", distro_digest=spec.digest)

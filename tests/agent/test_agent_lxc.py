@@ -202,7 +202,7 @@ async def test_the_command_line_agent_runs_on_lxc(
                 "--platform-memory=64",
                 "--platform-disk=16",
                 "--log-format=json",
-                stderr=out,
+                stdout=out,
             )
             try:
                 report = await watch.state("running", distro_digest=spec.digest)

