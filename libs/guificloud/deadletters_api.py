@@ -98,7 +98,7 @@ async def list_dead_letters(
     return [DeadLetterOut.of(letter) for letter in found]
 
 
-@router.get("/{seq}", response_model=DeadLetterDetail)
+@router.get("/{seq:int}", response_model=DeadLetterDetail)
 async def show_dead_letter(seq: Seq, store: DeadLettersDep) -> DeadLetterDetail:
     letter = await store.get(seq)
     return DeadLetterDetail(
@@ -118,7 +118,7 @@ async def replay_dead_letters(
     return Replayed(replayed=[letter.seq for letter in found])
 
 
-@router.post("/{seq}/replay", response_model=Replayed)
+@router.post("/{seq:int}/replay", response_model=Replayed)
 async def replay_dead_letter(seq: Seq, store: DeadLettersDep) -> Replayed:
     """Publish it again on its original subject (handled at most once: the inbox of each
     consumer skips an event it has handled) and remove it."""
@@ -126,7 +126,7 @@ async def replay_dead_letter(seq: Seq, store: DeadLettersDep) -> Replayed:
     return Replayed(replayed=[seq])
 
 
-@router.delete("/{seq}", status_code=204, response_class=Response)
+@router.delete("/{seq:int}", status_code=204, response_class=Response)
 async def discard_dead_letter(seq: Seq, store: DeadLettersDep) -> Response:
     await store.discard(seq)
     return Response(status_code=204)

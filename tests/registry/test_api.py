@@ -132,7 +132,12 @@ def test_head_on_every_get_route(registry: httpx.Client) -> None:
     ).json()["id"]
     ids = {"zone_id": zone, "node_id": node, "device_id": device, "service_id": service}
     paths = registry.get("/api/v1/openapi.json").json()["paths"]
-    gets = [p for p, methods in paths.items() if "get" in methods]
+    # The shared dead-letter routes are the operators' (admin token), tested with libs.
+    gets = [
+        p
+        for p, methods in paths.items()
+        if "get" in methods and not p.startswith("/api/v1/deadletters")
+    ]
     assert len(gets) >= 15
     for path in gets:
         url = path.format(**ids)

@@ -8,6 +8,7 @@ from the wheels, started once per test session on free ports in a temporary fold
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,8 +30,8 @@ def _docker_available() -> bool:
     if os.environ.get("GUIFICLOUD_TEST_NO_DOCKER"):
         return False
     try:
-        import docker  # type: ignore[import-untyped]
-
+        # By name: the repository's own docker/ folder would shadow the package for mypy.
+        docker = importlib.import_module("docker")
         docker.from_env(timeout=2).ping()
     except Exception:  # noqa: BLE001 - any failure means no engine
         return False
@@ -39,8 +40,8 @@ def _docker_available() -> bool:
 
 @contextlib.contextmanager
 def _containers() -> Iterator[Servers]:
-    from testcontainers.core.container import DockerContainer  # type: ignore[import-untyped]
-    from testcontainers.postgres import PostgresContainer  # type: ignore[import-untyped]
+    from testcontainers.core.container import DockerContainer
+    from testcontainers.postgres import PostgresContainer
 
     with (
         PostgresContainer(
