@@ -87,29 +87,50 @@ def _through(
     rate_limit_bps: int | None = None,
 ) -> None:
     """Add the burst with the fleet running, strike with ``fault`` mid-burst, and check."""
-    fleet = FleetProcess(
+    _burst_through(
+        system.urls,
+        ADMIN_TOKEN,
         system.root,
-        registry_url=system.urls["registry"],
-        provisioner_url=system.urls["provisioner"],
-        admin_token=ADMIN_TOKEN,
+        started,
+        fault,
+        lambda: system.services["provisioner"].tail(),
+        rate_limit_bps=rate_limit_bps,
+    )
+
+
+def _burst_through(
+    urls: dict[str, str],
+    token: str,
+    root: Path,
+    started: Started,
+    fault: Callable[[Burst], None],
+    why: Callable[[], str],
+    *,
+    rate_limit_bps: int | None = None,
+) -> None:
+    fleet = FleetProcess(
+        root,
+        registry_url=urls["registry"],
+        provisioner_url=urls["provisioner"],
+        admin_token=token,
         boxes=2 * BURST,  # room for a box made twice, to be counted rather than starve one
         rate_limit_bps=rate_limit_bps,
     ).start()
     try:
-        burst = Burst(system.urls["registry"], ADMIN_TOKEN, BURST).start()
+        burst = Burst(urls["registry"], token, BURST).start()
         wait_for(lambda: burst.created() >= MID_BURST or burst.error is not None, 60)
         started.note()
         fault(burst)
         started.note()
         burst.wait(PG_DOWN_S + CONVERGE_S)
         wait_all_ready(
-            system.urls["provisioner"],
-            ADMIN_TOKEN,
+            urls["provisioner"],
+            token,
             burst.device_ids,
             CONVERGE_S,
-            lambda: fleet.tail() + "\n" + system.services["provisioner"].tail(),
+            lambda: fleet.tail() + "\n" + why(),
         )
-        assert_nothing_lost(system.urls, ADMIN_TOKEN, burst)
+        assert_nothing_lost(urls, token, burst)
     finally:
         started.note()
         fleet.stop()
@@ -250,7 +271,6 @@ def test_guificloud_dev_killed_and_started_again_mid_burst(
     started: Started, tmp_path: Path, distro_v1: Path
 ) -> None:
     dev = Dev(tmp_path / "data").start()
-    fleet: FleetProcess | None = None
     try:
         dev.wait_ready(90)
         started.note()
@@ -264,26 +284,14 @@ def test_guificloud_dev_killed_and_started_again_mid_burst(
                 "1.0.0",
                 headers={"Authorization": f"Bearer {token}"},
             )
-        fleet = FleetProcess(
-            tmp_path,
-            registry_url=urls["registry"],
-            provisioner_url=urls["provisioner"],
-            admin_token=token,
-            boxes=2 * BURST,  # room for a box made twice, to be counted rather than starve one
-        ).start()
-        burst = Burst(urls["registry"], token, BURST).start()
-        wait_for(lambda: burst.created() >= MID_BURST or burst.error is not None, 60)
-        started.note()
-        assert dev.process is not None
-        dev.process.kill()
-        dev.process.wait()
-        dev.start().wait_ready(90)
-        started.note()
-        burst.wait(CONVERGE_S)
-        wait_all_ready(urls["provisioner"], token, burst.device_ids, CONVERGE_S, dev.tail)
-        assert_nothing_lost(urls, token, burst)
+
+        def fault(_burst: Burst) -> None:
+            assert dev.process is not None
+            dev.process.kill()
+            dev.process.wait()
+            dev.start().wait_ready(90)
+
+        _burst_through(urls, token, tmp_path, started, fault, dev.tail)
     finally:
         started.note()
-        if fleet is not None:
-            fleet.stop()
         dev.stop()
