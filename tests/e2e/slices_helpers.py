@@ -17,6 +17,7 @@ from typing import Any
 import nats
 
 from guificloud.events.envelope import Envelope
+from guificloud.streams import IMAGESTORE
 from tests.e2e.system import ADMIN_TOKEN, System, stored
 
 Sliver = dict[str, Any]
@@ -196,7 +197,8 @@ def sliver_events(system: System, state: str) -> list[Envelope]:
 
 
 def upload_image(system: System, data: bytes, name: str, version: str) -> dict[str, Any]:
-    """An amd64 tar.gz root filesystem into the image store, on the stable channel."""
+    """An amd64 tar.gz root filesystem into the image store, on the stable channel; returns
+    once the provisioner has heard of it (a slice naming it may be created at once)."""
     response = system.http.post(
         system.url("imagestore", "/api/v1/images"),
         params={
@@ -211,6 +213,7 @@ def upload_image(system: System, data: bytes, name: str, version: str) -> dict[s
     )
     assert response.status_code == 201, response.text
     found: dict[str, Any] = response.json()
+    wait_consumer_idle(system.nats_url, IMAGESTORE.name, "provisioner-images")
     return found
 
 

@@ -18,10 +18,12 @@ PUBLIC = {("POST", "/api/v1/auth/login")}
 """The one mutating route a caller without credentials may use."""
 
 
+EXAMPLES = {"{token_id}": "abc", "{seq}": "1"}
+"""Path parameters that are not uuids (a dead letter's sequence is an integer)."""
+
+
 def _example_path(path: str) -> str:
-    return re.sub(
-        r"\{[^}]+\}", lambda m: "abc" if m.group(0) == "{token_id}" else str(uuid4()), path
-    )
+    return re.sub(r"\{[^}]+\}", lambda m: EXAMPLES.get(m.group(0)) or str(uuid4()), path)
 
 
 async def test_every_mutating_route_refuses_anonymous_callers(identity: Identity) -> None:
