@@ -155,6 +155,11 @@ class Peer:
     def _app(self) -> FastAPI:
         app = FastAPI()
 
+        @app.get("/api/v1/boxes")
+        async def boxes() -> list[dict[str, str]]:
+            """As the provisioner lists them: every box here is configured."""
+            return [{"id": str(box_id), "state": "configured"} for box_id in list(self.boxes)]
+
         @app.get("/api/v1/boxes/{box_id}/desired")
         async def desired(box_id: UUID, request: Request) -> Response:
             box = self.boxes.get(box_id)

@@ -147,6 +147,39 @@ async def test_sim_enrolls_and_runs_a_fleet(
     assert code == 0
 
 
+async def test_sim_adopts_each_box_the_provisioner_configures_as_it_comes(
+    peer: Peer, reports, tmp_path: Path
+) -> None:
+    peer.default_distro = peer.put_blob(make_image(16 * 1024))
+    first = peer.add_box()
+    peer.want(first.box_id, peer.default_distro)
+    process = await asyncio.create_subprocess_exec(
+        *AGENT,
+        "sim",
+        "--adopt",
+        "--boxes",
+        "2",
+        "--registry-url",
+        "http://127.0.0.1:9",  # adopting enrolls nothing
+        "--provisioner-url",
+        peer.url,
+        "--cache-dir",
+        str(tmp_path / "boxes"),
+        stderr=asyncio.subprocess.DEVNULL,
+        env={**os.environ, "GUIFICLOUD_ADMIN_TOKEN": ADMIN_TOKEN},
+    )
+    try:
+        watch = await reports(first)
+        await watch.state("running", distro_digest=peer.default_distro.digest)
+        later = peer.add_box()  # configured while the fleet runs
+        peer.want(later.box_id, peer.default_distro)
+        watch = await reports(later)
+        await watch.state("running", distro_digest=peer.default_distro.digest)
+    finally:
+        code = await _terminate(process)
+    assert code == 0
+
+
 def test_secrets_are_never_arguments(peer: Peer, tmp_path: Path) -> None:
     """``ps`` shows a process's arguments to every user: the admin token and a box's token
     are taken from the environment or from files only their owner can read."""

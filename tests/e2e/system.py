@@ -37,8 +37,6 @@ class System:
             "GUIFICLOUD_DATA_DIR": str(root / "data"),
             "GUIFICLOUD_ADMIN_TOKEN": ADMIN_TOKEN,
             "GUIFICLOUD_ENVIRONMENT": "test",
-            # what a killed service held is redelivered after 5 s, not 30 s
-            "GUIFICLOUD_CONSUMER_ACK_WAIT_S": "5",
             "GUIFICLOUD_IMAGESTORE_URL": self.urls["imagestore"],
             "GUIFICLOUD_HEARTBEAT_INTERVAL_S": str(heartbeat_interval_s),
         }
@@ -100,21 +98,7 @@ class System:
         return dict(response.json())
 
     def upload_distro(self, path: Path, version: str, *, arch: str = "amd64") -> dict[str, Any]:
-        with path.open("rb") as body:
-            response = self.http.post(
-                self.url("imagestore", "/api/v1/images"),
-                params={
-                    "name": "guifi-community-distro",
-                    "version": version,
-                    "arch": arch,
-                    "format": "tar.gz",
-                    "channel": "stable",
-                },
-                content=body,
-                headers={"Content-Type": "application/octet-stream"},
-            )
-        assert response.status_code == 201, response.text
-        return dict(response.json())
+        return upload_distro(self.http, self.urls["imagestore"], path, version, arch=arch)
 
     def box(self, box_id: str) -> dict[str, Any]:
         response = self.http.get(self.url("provisioner", f"/api/v1/boxes/{box_id}"))
@@ -181,6 +165,33 @@ class System:
                 return last
             time.sleep(0.1)
         raise AssertionError(f"monitor never showed {box_id} {state}: {last}")
+
+
+def upload_distro(
+    http: httpx.Client,
+    imagestore_url: str,
+    path: Path,
+    version: str,
+    *,
+    arch: str = "amd64",
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Publish a Guifi-Community-Distro root filesystem on the stable channel."""
+    with path.open("rb") as body:
+        response = http.post(
+            f"{imagestore_url}/api/v1/images",
+            params={
+                "name": "guifi-community-distro",
+                "version": version,
+                "arch": arch,
+                "format": "tar.gz",
+                "channel": "stable",
+            },
+            content=body,
+            headers={"Content-Type": "application/octet-stream", **(headers or {})},
+        )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
 
 
 class AgentProcess:

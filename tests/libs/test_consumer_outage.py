@@ -184,7 +184,7 @@ async def test_what_a_dead_instance_held_is_redelivered_within_the_short_ack_wai
     stop.set()
     await task
     info = await rig.bus.js.consumer_info(BOXES.name, "t-held")
-    assert info.config.ack_wait == 5.0
+    assert info.config.ack_wait == 3.0
     await rig.publish(1)
     dead = await rig.bus.js.pull_subscribe_bind("t-held", stream=BOXES.name)
     [held] = await dead.fetch(1, timeout=5)  # taken, never acknowledged: the instance died

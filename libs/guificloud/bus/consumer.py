@@ -73,8 +73,13 @@ class Subscription:
     concurrency: int = 16
     max_attempts: int = 8
     batch: int = 64
-    ack_wait_s: float = 5.0
-    backoff_s: tuple[float, ...] = field(default=(0.1, 0.2, 0.5, 1.0, 2.0, 5.0))
+    ack_wait_s: float = 3.0
+    """About what a killed instance takes to be started again and bind: what it held is
+    free again by then, and a live instance's in-progress acks (every second) keep what it
+    holds unless its event loop stalls for two seconds."""
+    backoff_s: tuple[float, ...] = field(default=(0.1, 0.2, 0.5, 1.0, 2.0))
+    """Delays before a failed message comes back; the last repeats for as long as an outage
+    lasts, so that the work waiting resumes within about two seconds of its end."""
 
     def filter_subjects(self) -> list[str]:
         """The subjects given, else those of the handled events (templates as wildcards)."""

@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from guificloud.bus.connection import Bus
 from guificloud.db.messaging import MessagingTables
 from guificloud.events.envelope import Envelope
-from guificloud.failures import Failure, classify, describe, kind
-from guificloud.logging import Throttle, get_logger
+from guificloud.failure_log import FailureLog
+from guificloud.logging import get_logger
 
 log = get_logger(__name__)
 
@@ -44,23 +44,7 @@ class OutboxPublisher:
         self._published: list[UUID] = []
         self._flusher: asyncio.Task[None] | None = None
         self._delete_delay_s = 0.05
-        self._suspect = suspect
-        self._throttle = Throttle()
-
-    def _failed(self, event: str, exc: BaseException, **fields: object) -> None:
-        """One line per event and kind of failure every 10 s; a traceback only for what is
-        not a known transient failure."""
-        transient = classify(exc) is Failure.TRANSIENT
-        if transient and self._suspect is not None:
-            self._suspect(exc)
-        if count := self._throttle.admit((event, kind(exc))):
-            log.warning(
-                event,
-                error=describe(exc),
-                count=count,
-                exc_info=None if transient else exc,
-                **fields,
-            )
+        self._failures = FailureLog(suspect)
 
     async def publish_committed(self, events: Sequence[tuple[str, Envelope]]) -> None:
         """Called by the unit of work after commit; failures are left to the relay.
@@ -74,7 +58,7 @@ class OutboxPublisher:
         try:
             await asyncio.gather(*(self._bus.publish(s, env) for s, env in events))
         except Exception as exc:  # noqa: BLE001 - the relay retries
-            self._failed("outbox.publish_deferred", exc, events=len(events))
+            self._failures.failed("outbox.publish_deferred", exc, events=len(events))
             return
         self._published.extend(env.id for _, env in events)
         if self._flusher is None or self._flusher.done():
@@ -90,7 +74,7 @@ class OutboxPublisher:
                         delete(self._tables.outbox).where(self._tables.outbox.c.id.in_(ids))
                     )
             except Exception as exc:  # noqa: BLE001 - the relay will publish and delete them
-                self._failed("outbox.delete_failed", exc, events=len(ids))
+                self._failures.failed("outbox.delete_failed", exc, events=len(ids))
 
     async def flush(self) -> None:
         """Delete what has been published (on shutdown, and in tests)."""
@@ -124,7 +108,7 @@ class OutboxPublisher:
                 if self._bus.connected:  # else each pass would wait out a publish timeout
                     await self.relay_once()
             except Exception as exc:  # noqa: BLE001 - keep relaying
-                self._failed("outbox.relay_failed", exc)
+                self._failures.failed("outbox.relay_failed", exc)
             try:
                 await asyncio.wait_for(stop.wait(), timeout=self._interval)
             except TimeoutError:

@@ -19,6 +19,7 @@ from guificloud.boxes import BoxConfig
 from guificloud.logging import configure_logging, get_logger
 from guificloud.secret_files import AdminTokenFile, admin_token, write_private
 from guificloud.settings import DEFAULT_PORTS
+from guificloud_agent.adopt import configured_boxes
 from guificloud_agent.agent import Agent
 from guificloud_agent.config import ConfigError, load_config
 from guificloud_agent.drivers import DRIVERS, DriverFactory, Limits, LxcDriver, SimulatedDriver
@@ -195,6 +196,14 @@ def sim_cmd(
             help="Run the boxes a previous run enrolled (fleet.json); enroll only the missing ones."
         ),
     ] = True,
+    adopt: Annotated[
+        bool,
+        typer.Option(
+            "--adopt",
+            help="Enroll nothing: run a box for each device others add, as soon as the "
+            "provisioner configures it, up to --boxes.",
+        ),
+    ] = False,
     rate_limit: RateLimit = None,
     resync_interval: Resync = 30.0,
     share_blobs: Annotated[
@@ -219,6 +228,7 @@ def sim_cmd(
             _required_admin_token(admin_token_file),
             cache_dir,
             reuse=reuse,
+            adopt=adopt,
             rate_limit=rate_limit,
             resync_interval=resync_interval,
             share_blobs=share_blobs,
@@ -239,13 +249,17 @@ async def _sim(
     reuse: bool,
     rate_limit: int | None,
     resync_interval: float,
+    adopt: bool = False,
     share_blobs: bool = True,
     host_memory: int | None = None,
     host_disk: int | None = None,
 ) -> int:
     stop = _stop_on_signals()
-    configs = (load_fleet(cache_dir) if reuse else [])[:boxes]
-    if len(configs) < boxes:
+    configs = (load_fleet(cache_dir) if reuse and not adopt else [])[:boxes]
+    later = None
+    if adopt:
+        later = configured_boxes(provisioner_url, admin_token, stop, limit=boxes)
+    elif len(configs) < boxes:
         enrolling = asyncio.create_task(
             enroll_simulated_boxes(boxes - len(configs), registry_url, provisioner_url, admin_token)
         )
@@ -262,17 +276,22 @@ async def _sim(
             log.error("fleet.enrollment_failed", error=str(exc))
             return 1
         save_fleet(cache_dir, configs)
-    await run_agents(
-        configs,
-        driver_factory=SimulatedDriver,
-        cache_root=cache_dir,
-        stop=stop,
-        resync_interval_s=resync_interval,
-        rate_limit_bps=rate_limit,
-        share_blobs=share_blobs,
-        host_memory_mb=host_memory,
-        host_disk_mb=host_disk,
-    )
+    try:
+        await run_agents(
+            configs,
+            driver_factory=SimulatedDriver,
+            cache_root=cache_dir,
+            stop=stop,
+            resync_interval_s=resync_interval,
+            rate_limit_bps=rate_limit,
+            share_blobs=share_blobs,
+            host_memory_mb=host_memory,
+            host_disk_mb=host_disk,
+            later=later,
+        )
+    except EnrollmentError as exc:
+        log.error("fleet.adoption_failed", error=str(exc))
+        return 1
     return 0
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from pydantic import TypeAdapter, ValidationError
@@ -48,16 +49,19 @@ async def run_agents(
     share_blobs: bool = False,
     host_memory_mb: int | None = None,
     host_disk_mb: int | None = None,
+    later: AsyncIterator[BoxConfig] | None = None,
 ) -> None:
-    """Run one agent per configuration until ``stop`` is set. ``host_memory_mb`` and
+    """Run one agent per configuration, and one per configuration ``later`` yields as it
+    comes (see :mod:`guificloud_agent.adopt`), until ``stop`` is set. ``host_memory_mb`` and
     ``host_disk_mb`` give each simulated box its own size (by default each would count the
     whole real host)."""
     interval = min((c.heartbeat_interval_s for c in configs), default=1.0)
     sampler = MetricsSampler(cache_root, max_age_s=min(1.0, interval / 2))
     blobs = BlobCache(cache_root, shared=True) if share_blobs else None
     async with http_client() as http:
-        agents = []
-        for config in configs:
+        running: list[tuple[Agent, asyncio.Task[None]]] = []
+
+        def start(config: BoxConfig) -> None:
             options = AgentOptions(
                 cache_dir=cache_root / str(config.box_id),
                 resync_interval_s=resync_interval_s,
@@ -67,13 +71,27 @@ async def run_agents(
             )
             driver = driver_factory(options.state_dir)
             agent = Agent(config, options, driver=driver, metrics=sampler, http=http, blobs=blobs)
-            agents.append(agent)
-        log.info("fleet.started", boxes=len(agents))
-        results = await asyncio.gather(*(a.run(stop) for a in agents), return_exceptions=True)
-        for agent, result in zip(agents, results, strict=True):
-            if isinstance(result, BaseException):
-                log.error("fleet.agent_ended", box_id=str(agent.config.box_id), error=repr(result))
-        log.info("fleet.stopped", boxes=len(agents))
+            running.append((agent, asyncio.create_task(agent.run(stop))))
+
+        for config in configs:
+            start(config)
+        log.info("fleet.started", boxes=len(running))
+        try:
+            if later is not None:
+                async for config in later:
+                    start(config)
+            await stop.wait()
+        except BaseException:
+            stop.set()  # adoption failed for good: the fleet ends with it
+            raise
+        finally:
+            results = await asyncio.gather(*(t for _, t in running), return_exceptions=True)
+            for (agent, _), result in zip(running, results, strict=True):
+                if isinstance(result, BaseException):
+                    log.error(
+                        "fleet.agent_ended", box_id=str(agent.config.box_id), error=repr(result)
+                    )
+            log.info("fleet.stopped", boxes=len(running))
 
 
 def load_fleet(cache_root: Path) -> list[BoxConfig]:

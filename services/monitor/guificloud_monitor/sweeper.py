@@ -19,6 +19,7 @@ from structlog.contextvars import bound_contextvars
 
 from guificloud.db.uow import UnitOfWork
 from guificloud.events.monitor import BoxOffline
+from guificloud.failure_log import FailureLog
 from guificloud.logging import get_logger
 from guificloud_monitor.availability import OFFLINE, ONLINE, missed_intervals
 from guificloud_monitor.models import AvailabilityTransition, Box
@@ -97,6 +98,7 @@ async def sweep_availability(runtime: MonitorRuntime, stop: asyncio.Event) -> No
     every ``sweep_interval_s``; trim history every ``retention_interval_s``."""
     settings = runtime.settings
     next_trim = time.monotonic()
+    failures = FailureLog(runtime.database.suspect)
     while not stop.is_set():
         pause = settings.sweep_interval_s
         try:
@@ -107,6 +109,6 @@ async def sweep_availability(runtime: MonitorRuntime, stop: asyncio.Event) -> No
                 await trim_history(runtime, settings)
                 next_trim = time.monotonic() + settings.retention_interval_s
         except Exception as exc:  # noqa: BLE001 - database away: sweep again later
-            log.warning("sweeper.failed", error=str(exc))
+            failures.failed("sweeper.failed", exc)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=pause)
