@@ -41,6 +41,8 @@ class System:
             "GUIFICLOUD_CONSUMER_ACK_WAIT_S": "5",
             "GUIFICLOUD_IMAGESTORE_URL": self.urls["imagestore"],
             "GUIFICLOUD_HEARTBEAT_INTERVAL_S": str(heartbeat_interval_s),
+            # the tests publish unsigned images, as in development
+            "GUIFICLOUD_IMAGESTORE_REQUIRE_SIGNATURE": "false",
         }
         self.services = {
             name: ServiceProcess(
