@@ -123,6 +123,16 @@ class System:
         assert response.status_code == 200, response.text
         return dict(response.json())
 
+    def assign_distro(self, box_id: str, version: str | None = None) -> dict[str, Any]:
+        """Move a box that runs a distro to ``version`` (the current one), as an operator."""
+        response = self.http.post(
+            self.url("provisioner", f"/api/v1/boxes/{box_id}/distro"),
+            json={"version": version},
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        )
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
     def box_config(self, box_id: str) -> dict[str, Any]:
         response = self.http.get(
             self.url("provisioner", f"/api/v1/boxes/{box_id}/config"),

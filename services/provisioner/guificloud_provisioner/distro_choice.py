@@ -13,22 +13,21 @@ from guificloud_provisioner.settings import ProvisionerSettings
 
 
 async def current_distro(
-    uow: UnitOfWork, settings: ProvisionerSettings, arch: str
+    uow: UnitOfWork, settings: ProvisionerSettings, arch: str, *, version: str | None = None
 ) -> DistroImage | None:
-    """The newest published distro of the configured channel for ``arch`` (or arch ``all``)."""
-    return (
-        await uow.session.scalars(
-            select(DistroImage)
-            .where(
-                DistroImage.name == settings.distro_name,
-                DistroImage.channel == settings.distro_channel,
-                DistroImage.arch.in_((arch, "all")),
-                DistroImage.deprecated.is_(False),
-            )
-            .order_by(DistroImage.published_at.desc())
-            .limit(1)
-        )
-    ).first()
+    """The newest published distro of the configured channel for ``arch``, or of arch
+    ``all`` when there is none for ``arch``: an image built for the box's arch always wins
+    over one that claims to fit every arch, however new. ``version`` picks that version."""
+    stmt = select(DistroImage).where(
+        DistroImage.name == settings.distro_name,
+        DistroImage.channel == settings.distro_channel,
+        DistroImage.arch.in_((arch, "all")),
+        DistroImage.deprecated.is_(False),
+    )
+    if version is not None:
+        stmt = stmt.where(DistroImage.version == version)
+    stmt = stmt.order_by((DistroImage.arch == arch).desc(), DistroImage.published_at.desc())
+    return (await uow.session.scalars(stmt.limit(1))).first()
 
 
 def spec_of(image: DistroImage, settings: ProvisionerSettings) -> DistroSpec:
