@@ -4,14 +4,17 @@ so. An image built for a box's arch always wins over one of arch ``all``."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
 import httpx
+from typer.testing import CliRunner
 
 from guificloud.bus.connection import Bus
 from guificloud.events.imagestore import ImagePublished
+from guificloud_cli.main import app
 from tests.provisioner.test_api import ADMIN, _device, _publish, _wait, provisioner
 
 __all__ = ["provisioner"]  # the fixture, shared with test_api
@@ -93,3 +96,14 @@ async def test_a_new_version_reaches_new_boxes_only_until_an_operator_moves_the_
         "/api/v1/distros/assign", json={"box_ids": [str(uuid4())]}, headers=OPERATOR
     )
     assert missing.status_code == 404
+
+    box_id = running.rsplit("/", 1)[1]
+    url = str(client.base_url)
+    runner = CliRunner(env={"GUIFICLOUD_PROVISIONER_URL": url, "GUIFICLOUD_ADMIN_TOKEN": ADMIN})
+    command = ["distro", "assign", "--box", box_id, "--version", "2.0.0", "--output", "json"]
+    result = await asyncio.to_thread(runner.invoke, app, command)
+    assert result.exit_code == 0, result.output
+    assert [(m["box_id"], m["version"]) for m in json.loads(result.output)] == [(box_id, "2.0.0")]
+    assert version_of((await client.get(running)).json()) == "2.0.0"
+    neither = await asyncio.to_thread(runner.invoke, app, ["distro", "assign"])
+    assert neither.exit_code != 0 and "--all" in neither.output
