@@ -12,8 +12,9 @@ from uuid import uuid4
 import httpx
 from typer.testing import CliRunner
 
+from guificloud import signing
 from guificloud.bus.connection import Bus
-from guificloud.events.imagestore import ImagePublished
+from guificloud.events.imagestore import ImagePublished, PublisherKeyAdded
 from guificloud_cli.main import app
 from tests.provisioner.test_api import ADMIN, _device, _publish, _wait, provisioner
 
@@ -107,3 +108,31 @@ async def test_a_new_version_reaches_new_boxes_only_until_an_operator_moves_the_
     assert version_of((await client.get(running)).json()) == "2.0.0"
     neither = await asyncio.to_thread(runner.invoke, app, ["distro", "assign"])
     assert neither.exit_code != 0 and "--all" in neither.output
+
+
+async def test_boxes_are_told_the_names_each_key_may_sign(provisioner) -> None:  # type: ignore[no-untyped-def]
+    client, bus = provisioner
+    _, bound = signing.generate_key()
+    _, unbound = signing.generate_key()  # announced by a store before keys had names
+    names = ("guifi-community-distro", "lab-*")
+    await _publish(
+        bus,
+        PublisherKeyAdded(
+            key_id=signing.key_id(bound), public_key=bound, publisher="g", names=names
+        ),
+    )
+    await _publish(
+        bus, PublisherKeyAdded(key_id=signing.key_id(unbound), public_key=unbound, publisher="o")
+    )
+    path = await new_box(client, bus)
+    config = (await client.get(f"{path}/config", headers=OPERATOR)).json()
+    auth = {"Authorization": f"Bearer {config['token']}"}
+
+    async def desired() -> dict[str, Any]:
+        return dict((await client.get(f"{path}/desired", headers=auth)).json())
+
+    deadline = asyncio.get_running_loop().time() + 20
+    while len((state := await desired())["trusted_keys"]) < 2:
+        assert asyncio.get_running_loop().time() < deadline, state
+        await asyncio.sleep(0.05)
+    assert state["key_names"] == {signing.key_id(bound): list(names)}

@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import tarfile
 from pathlib import Path
+from typing import Literal
 
 from guificloud.errors import InvalidInput
 
-MODES = {"tar": "r:", "tar.gz": "r:gz", "tar.xz": "r:xz"}
+MODES: dict[str, Literal["r:", "r:gz", "r:xz"]] = {"tar": "r:", "tar.gz": "r:gz", "tar.xz": "r:xz"}
 SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\x1f\x8b", "gzip data"),
     (b"\xfd7zXZ\x00", "xz data"),

@@ -7,8 +7,8 @@ from typing import get_args
 
 import typer
 
+from guificloud.key_names import DISTRO_NAME
 from guificloud.settings import DEFAULT_PORTS
-from guificloud_imagestore.distro import DISTRO_NAME
 from guificloud_imagestore.schemas import Arch
 from guificloud_imagestore.seed import SeedError, seed_distro
 

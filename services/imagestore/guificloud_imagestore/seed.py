@@ -18,8 +18,9 @@ from typing import Any
 
 import httpx
 
+from guificloud.key_names import DISTRO_NAME
 from guificloud.signing import generate_key, key_id, public_of, sign
-from guificloud_imagestore.distro import DISTRO_NAME, build_distro_rootfs
+from guificloud_imagestore.distro import build_distro_rootfs
 
 CHUNK = 1024 * 1024
 DEV_PUBLISHER = "guificloud-dev"

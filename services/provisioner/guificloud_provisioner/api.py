@@ -125,6 +125,7 @@ async def get_desired_state(
         distro=distro,
         heartbeat_interval_s=settings.box_heartbeat_interval_s,
         trusted_keys=await distro_choice.trusted_keys(uow),
+        key_names=await distro_choice.key_names(uow),
         slivers=await box_slivers(uow, box.id),
     )
 

@@ -60,6 +60,14 @@ def assign(uow: UnitOfWork, box: Box, spec: DistroSpec) -> bool:
     return True
 
 
+async def key_names(uow: UnitOfWork) -> dict[str, list[str]]:
+    """The image names each trusted key may sign, for the keys whose names are known."""
+    rows = await uow.session.scalars(
+        select(TrustedKey).where(TrustedKey.revoked.is_(False), TrustedKey.names.is_not(None))
+    )
+    return {key.key_id: list(key.names or ()) for key in rows}
+
+
 async def trusted_keys(uow: UnitOfWork) -> dict[str, str]:
     """The publisher keys boxes must check signatures against (revoked ones left out)."""
     rows = await uow.session.scalars(select(TrustedKey).where(TrustedKey.revoked.is_(False)))

@@ -68,13 +68,20 @@ async def handle_image_deleted(event: ImageDeleted, uow: UnitOfWork) -> None:
 
 
 async def handle_key_added(event: PublisherKeyAdded, uow: UnitOfWork) -> None:
+    names = list(event.names) if event.names is not None else None
     key = await uow.session.get(TrustedKey, event.key_id)
     if key is None:
         uow.session.add(
-            TrustedKey(key_id=event.key_id, public_key=event.public_key, publisher=event.publisher)
+            TrustedKey(
+                key_id=event.key_id,
+                public_key=event.public_key,
+                publisher=event.publisher,
+                names=names,
+            )
         )
     else:
         key.public_key, key.publisher, key.revoked = event.public_key, event.publisher, False
+        key.names = names
     await _keys_changed(uow)
 
 
