@@ -14,8 +14,8 @@
 Changing the store (keys, deprecate, rm, gc) is for operators: the admin token comes from
 ``GUIFICLOUD_ADMIN_TOKEN`` or a file only its owner can read (``--admin-token-file``;
 ``guificloud dev`` keeps one in ``.guificloud/admin-token``), never from an argument.
-Publishing (push) needs none; a store that requires signatures only takes images signed by
-a trusted key.
+Publishing (push) needs none; the store takes only images signed by a key trusted for their
+name (``keys add --names``), unless it runs with signatures off (a development setting).
 
 Push and pull resume where an interrupted run stopped: run the same command again.
 """
