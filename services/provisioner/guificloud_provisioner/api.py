@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, FastAPI, Query
@@ -137,11 +137,20 @@ async def list_distros(uow: UowDep) -> list[DistroImage]:
     return list(rows)
 
 
+ASSIGN_REFUSED: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No or a wrong admin token"},
+    404: {"description": "A box that does not exist"},
+    409: {"description": "A box not configured yet, or no such distro for its arch"},
+    413: {"description": "A request body over 1 MiB"},
+}
+
+
 @router.post(
     "/boxes/{box_id}/distro",
     response_model=DistroAssigned,
     tags=["distros"],
     dependencies=[AdminDep],
+    responses=ASSIGN_REFUSED,
 )
 async def assign_box_distro(
     box_id: UUID, body: DistroAssignIn, uow: UowDep, runtime: ProvisionerRuntimeDep
@@ -158,6 +167,7 @@ async def assign_box_distro(
     response_model=list[DistroAssigned],
     tags=["distros"],
     dependencies=[AdminDep],
+    responses=ASSIGN_REFUSED,
 )
 async def assign_distro(
     body: DistroRolloutIn, uow: UowDep, runtime: ProvisionerRuntimeDep

@@ -75,7 +75,7 @@ class DistroAssignIn(BaseModel):
 
 class DistroRolloutIn(DistroAssignIn):
     box_ids: list[UUID] | None = Field(
-        None, max_length=10_000, description="The boxes that move; every configured box if omitted"
+        None, max_length=1000, description="The boxes that move; every configured box if omitted"
     )
 
 
