@@ -167,6 +167,7 @@ async def measure(root: Path, samples: int, burst: int) -> dict[str, object]:
             "GUIFICLOUD_DATA_DIR": str(root / "data"),
             "GUIFICLOUD_ADMIN_TOKEN": ADMIN,
             "GUIFICLOUD_IMAGESTORE_URL": urls["imagestore"],
+            "GUIFICLOUD_IMAGESTORE_REQUIRE_SIGNATURE": "false",  # unsigned, as in development
             "GUIFICLOUD_LOG_LEVEL": "warning",
         }
         procs = [

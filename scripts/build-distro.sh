@@ -29,7 +29,7 @@
 #
 # Output: DIR/guifi-community-distro_V_A.tar.gz and a .json manifest beside it (name,
 # version, arch, format, digest, size, signature, key_id); the store's answer on push. A
-# store that requires signatures must trust the key first (POST /api/v1/keys, admin).
+# store must trust the key for the distro's name first (POST /api/v1/keys with "names", admin).
 #
 # On a bookworm amd64 host with a fast mirror: debootstrap ~45 s, whole build ~60 s, a
 # 64 MB tar.gz (180 MB unpacked) that the lxc driver boots to systemd "running" with

@@ -5,7 +5,8 @@
     guificloud image ls --name guifi-community-distro
     guificloud image pull guifi-community-distro:1.1.0 -o distro.tar.gz
     guificloud image keys generate ~/.config/guificloud/publisher.key
-    guificloud image keys add ~/.config/guificloud/publisher.key.pub --publisher guifi.net
+    guificloud image keys add ~/.config/guificloud/publisher.key.pub --publisher guifi.net \\
+        --names 'guifi-*,guifi-community-distro'
     guificloud image deprecate guifi-community-distro:1.0.0 --admin-token-file ~/.gc-admin
     guificloud image rm guifi-community-distro:1.0.0        # GUIFICLOUD_ADMIN_TOKEN set
     guificloud image gc
@@ -13,8 +14,8 @@
 Changing the store (keys, deprecate, rm, gc) is for operators: the admin token comes from
 ``GUIFICLOUD_ADMIN_TOKEN`` or a file only its owner can read (``--admin-token-file``;
 ``guificloud dev`` keeps one in ``.guificloud/admin-token``), never from an argument.
-Publishing (push) needs none; a store that requires signatures only takes images signed by
-a trusted key.
+Publishing (push) needs none; the store takes only images signed by a key trusted for their
+name (``keys add --names``), unless it runs with signatures off (a development setting).
 
 Push and pull resume where an interrupted run stopped: run the same command again.
 """
@@ -292,10 +293,17 @@ def keys_generate(
 def keys_add(
     public_key: str = typer.Argument(..., help="base64 public key, or a file holding it"),
     publisher: str = typer.Option(..., "--publisher", help="Who signs with it."),
+    names: str = typer.Option(
+        ...,
+        "--names",
+        help="Comma-separated image names or patterns ('guifi-*') it may sign; "
+        "the distro's name only when given exactly.",
+    ),
     url: str = UrlOpt,
     token_file: Path | None = AdminTokenFile,
 ) -> None:
-    """Trust a publisher key (operator only); boxes receive it with their configuration."""
+    """Trust a publisher key for the image names it may sign (operator only); boxes
+    receive it with their configuration."""
     value = public_key
     if Path(public_key).is_file():
         value, private = read_key(Path(public_key), param_hint="PUBLIC_KEY")
@@ -304,8 +312,9 @@ def keys_add(
                 "that is a private key: give its .pub file", param_hint="PUBLIC_KEY"
             )
     with client(url, admin_token(token_file)) as c:
-        key = c.add_key(publisher, value)
-    out.print(f"trusted key {key['key_id']} of {key['publisher']}", highlight=False)
+        key = c.add_key(publisher, value, [n.strip() for n in names.split(",") if n.strip()])
+    bound = ", ".join(key["names"])
+    out.print(f"trusted key {key['key_id']} of {key['publisher']} for {bound}", highlight=False)
 
 
 @keys_app.command("ls")
@@ -317,12 +326,13 @@ def keys_ls(
     """The publisher keys the store trusts."""
     with client(url) as c:
         keys = c.keys(include_revoked=include_revoked)
-    columns = ("key id", "publisher", "public key", "added", "revoked")
+    columns = ("key id", "publisher", "names", "public key", "added", "revoked")
     show(keys, columns, _key_row, title=f"keys ({len(keys)})", output=output)
 
 
 def _key_row(k: Mapping[str, Any]) -> list[Any]:
-    return [k["key_id"], k["publisher"], k["public_key"], k["created_at"], k["revoked_at"]]
+    names = ", ".join(k["names"])
+    return [k["key_id"], k["publisher"], names, k["public_key"], k["created_at"], k["revoked_at"]]
 
 
 @keys_app.command("rm")

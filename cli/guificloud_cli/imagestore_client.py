@@ -140,8 +140,8 @@ class ImagestoreClient:
         keys: list[dict[str, Any]] = self._check(self.http.get("/api/v1/keys", params=params))
         return keys
 
-    def add_key(self, publisher: str, public_key: str) -> dict[str, Any]:
-        body = {"publisher": publisher, "public_key": public_key}
+    def add_key(self, publisher: str, public_key: str, names: list[str]) -> dict[str, Any]:
+        body = {"publisher": publisher, "public_key": public_key, "names": names}
         key: dict[str, Any] = self._check(self.http.post("/api/v1/keys", json=body), 201)
         return key
 

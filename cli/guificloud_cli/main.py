@@ -91,9 +91,10 @@ def agent(ctx: typer.Context) -> None:
 
 
 def _mount_resources() -> None:
-    """Resource commands over the services' APIs: zones, nodes, devices, CNML, images, slices;
-    dead letters; logins, groups and tokens."""
+    """Resource commands over the services' APIs: zones, nodes, devices, CNML, images, slices,
+    the distro boxes run; dead letters; logins, groups and tokens."""
     from guificloud_cli.deadletter_cmds import deadletter_app
+    from guificloud_cli.distro_cmds import distro_app
     from guificloud_cli.identity_cmds import mount as mount_identity
     from guificloud_cli.image_cmds import image_app
     from guificloud_cli.registry_cmds import cnml_app, device_app, node_app, zone_app
@@ -105,6 +106,7 @@ def _mount_resources() -> None:
     app.add_typer(cnml_app, name="cnml")
     app.add_typer(image_app, name="image")
     app.add_typer(slice_app, name="slice")
+    app.add_typer(distro_app, name="distro")
     app.add_typer(deadletter_app, name="deadletters")
     mount_identity(app)
 

@@ -77,6 +77,11 @@ class DesiredState(BaseModel):
     trusted_keys: dict[str, str] = Field(
         default_factory=dict, description="Publisher key id -> base64 ed25519 public key"
     )
+    key_names: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Publisher key id -> the image names (or patterns) it may sign, for the "
+        "keys whose names are known (see guificloud.key_names)",
+    )
     slivers: list[SliverSpec] = Field(
         default_factory=list, description="Every sliver the box must hold; others are removed"
     )

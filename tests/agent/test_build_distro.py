@@ -83,7 +83,11 @@ def publisher(store: ServiceProcess, tmp_path_factory: pytest.TempPathFactory) -
     public = made.stdout.split("public key:")[1].split()[0]
     answer = httpx.post(
         f"{store.url}/api/v1/keys",
-        json={"publisher": "guifi-tests", "public_key": public},
+        json={
+            "publisher": "guifi-tests",
+            "public_key": public,
+            "names": ["guifi-community-distro"],
+        },
         headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
     )
     assert answer.status_code == 201, answer.text

@@ -39,6 +39,8 @@ class System:
             "GUIFICLOUD_ENVIRONMENT": "test",
             "GUIFICLOUD_IMAGESTORE_URL": self.urls["imagestore"],
             "GUIFICLOUD_HEARTBEAT_INTERVAL_S": str(heartbeat_interval_s),
+            # the tests publish unsigned images, as in development
+            "GUIFICLOUD_IMAGESTORE_REQUIRE_SIGNATURE": "false",
         }
         self.services = {
             name: ServiceProcess(
@@ -102,6 +104,16 @@ class System:
 
     def box(self, box_id: str) -> dict[str, Any]:
         response = self.http.get(self.url("provisioner", f"/api/v1/boxes/{box_id}"))
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    def assign_distro(self, box_id: str, version: str | None = None) -> dict[str, Any]:
+        """Move a box that runs a distro to ``version`` (the current one), as an operator."""
+        response = self.http.post(
+            self.url("provisioner", f"/api/v1/boxes/{box_id}/distro"),
+            json={"version": version},
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        )
         assert response.status_code == 200, response.text
         return dict(response.json())
 

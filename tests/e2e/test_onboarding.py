@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -162,6 +163,9 @@ def test_corrupted_image_fails_the_box_and_a_good_one_recovers_it(
     assert image["digest"] in failed["reason"]
 
     good = system.upload_distro(distro_v2, "1.0.1")
+    time.sleep(1.0)
+    assert system.box(box_id)["state"] == "failed", "a publication moved a box that has a distro"
+    system.assign_distro(box_id)  # the operator moves it
     box = system.wait_state(box_id, "ready")
     assert box["distro_digest"] == good["digest"]
     assert [h["to_state"] for h in box["history"]][-3:] == ["failed", "deploying", "ready"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import tarfile
 from collections.abc import AsyncIterator
 
 import pytest
@@ -29,11 +31,21 @@ async def fuzzed_system(
             system.stop()
 
 
+def _tar() -> bytes:
+    """A tar of one small file: the store takes only what its format says."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as tar:
+        info = tarfile.TarInfo("hello")
+        info.size = 5
+        tar.addfile(info, io.BytesIO(b"hello"))
+    return out.getvalue()
+
+
 def _publish_image(system: System) -> None:
     response = system.http.post(
         system.url("imagestore", "/api/v1/images"),
         params={"name": "fuzz-image", "version": "1.0.0", "arch": "amd64", "format": "tar"},
-        content=b"not really a tar",
+        content=_tar(),
         headers={"Content-Type": "application/octet-stream"},
     )
     assert response.status_code == 201, response.text

@@ -21,7 +21,7 @@ from guificloud.streams import IMAGESTORE, PROVISIONER
 from guificloud.testing.plugin import fresh_database
 from guificloud.testing.processes import ServiceProcess
 from guificloud.testing.servers import Servers
-from tests.imagestore.helpers import ADMIN_TOKEN
+from tests.imagestore.helpers import ADMIN_TOKEN, UNSIGNED_OK
 
 MAX_IMAGE_BYTES = 1_000_000
 
@@ -59,8 +59,9 @@ def blob_root(imagestore_data_dir: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def imagestore_env() -> dict[str, str]:
-    """Settings of this module's store beyond the common ones."""
-    return {}
+    """Settings of this module's store beyond the common ones: most tests upload unsigned
+    images, as a development store takes them."""
+    return dict(UNSIGNED_OK)
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,12 @@ back from JetStream."""
 from __future__ import annotations
 
 import asyncio
+import gzip
 import hashlib
+import io
+import lzma
+import os
+import tarfile
 from collections.abc import Callable
 from typing import Any
 from uuid import uuid4
@@ -20,6 +25,8 @@ from guificloud.streams import IMAGESTORE
 ADMIN_TOKEN = "imagestore-test-admin-token"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 OCTETS = {"Content-Type": "application/octet-stream"}
+UNSIGNED_OK = {"GUIFICLOUD_IMAGESTORE_REQUIRE_SIGNATURE": "false"}
+"""The development setting most tests run the store with: it takes unsigned images."""
 
 
 def unique_name() -> str:
@@ -28,6 +35,20 @@ def unique_name() -> str:
 
 def sha256(data: bytes) -> str:
     return f"sha256:{hashlib.sha256(data).hexdigest()}"
+
+
+def archive(size: int, format: str = "tar.gz") -> bytes:
+    """Unique bytes that open as ``format`` (one small random member), padded with random
+    bytes to ``size`` when it is bigger than the archive."""
+    tar = io.BytesIO()
+    with tarfile.open(fileobj=tar, mode="w") as out:
+        content = os.urandom(16)
+        info = tarfile.TarInfo("data")
+        info.size = len(content)
+        out.addfile(info, io.BytesIO(content))
+    packers = {"tar": bytes, "tar.gz": gzip.compress, "tar.xz": lzma.compress}
+    packed = packers[format](tar.getvalue())
+    return packed + os.urandom(max(0, size - len(packed)))
 
 
 def fields_named(response: httpx.Response) -> set[str]:
@@ -85,8 +106,10 @@ class Publisher:
         signature: str = sign(self.private, name, version, arch, digest)
         return signature
 
-    async def trust(self, client: httpx.AsyncClient) -> httpx.Response:
-        body = {"publisher": self.name, "public_key": self.public}
+    async def trust(
+        self, client: httpx.AsyncClient, names: tuple[str, ...] = ("*",)
+    ) -> httpx.Response:
+        body = {"publisher": self.name, "public_key": self.public, "names": list(names)}
         response = await client.post("/api/v1/keys", json=body, headers=ADMIN)
         assert response.status_code == 201, response.text
         return response

@@ -3,7 +3,6 @@ the admin token; publishing and reading do not."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,7 +12,7 @@ import pytest_asyncio
 
 from guificloud.signing import generate_key
 from guificloud.testing.processes import ServiceProcess
-from tests.imagestore.helpers import ADMIN, published
+from tests.imagestore.helpers import ADMIN, archive, published
 
 pytestmark = pytest.mark.integration
 
@@ -34,7 +33,11 @@ def operator_calls(image: dict[str, Any], public_key: str) -> list[tuple[str, st
         ("POST", f"/api/v1/images/{image['id']}/deprecate", None),
         ("DELETE", f"/api/v1/images/{image['id']}", None),
         ("POST", "/api/v1/gc", None),
-        ("POST", "/api/v1/keys", {"publisher": "guifi.net", "public_key": public_key}),
+        (
+            "POST",
+            "/api/v1/keys",
+            {"publisher": "guifi.net", "public_key": public_key, "names": ["*"]},
+        ),
         ("DELETE", "/api/v1/keys/0123456789abcdef", None),
     ]
 
@@ -43,7 +46,7 @@ def operator_calls(image: dict[str, Any], public_key: str) -> list[tuple[str, st
 async def test_operator_calls_without_the_token_are_refused_and_change_nothing(
     client: httpx.AsyncClient, headers: dict[str, str]
 ) -> None:
-    image = await published(client, os.urandom(500))
+    image = await published(client, archive(500))
     _, public = generate_key()
     for method, path, body in operator_calls(image, public):
         response = await client.request(method, path, json=body, headers=headers)
@@ -58,7 +61,7 @@ async def test_operator_calls_without_the_token_are_refused_and_change_nothing(
 async def test_with_the_token_the_operator_deprecates_and_deletes(
     client: httpx.AsyncClient,
 ) -> None:
-    image = await published(client, os.urandom(500))
+    image = await published(client, archive(500))
     deprecated = await client.post(f"/api/v1/images/{image['id']}/deprecate", headers=ADMIN)
     assert deprecated.status_code == 200 and deprecated.json()["state"] == "deprecated"
     deleted = await client.delete(f"/api/v1/images/{image['id']}", headers=ADMIN)
@@ -67,7 +70,7 @@ async def test_with_the_token_the_operator_deprecates_and_deletes(
 
 
 async def test_publishing_and_reading_need_no_token(client: httpx.AsyncClient) -> None:
-    data = os.urandom(700)
+    data = archive(700)
     image = await published(client, data)  # no Authorization header
     assert (await client.get(f"/api/v1/images/{image['id']}")).status_code == 200
     assert (await client.get(f"/api/v1/images/{image['id']}/usage")).json() == []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ import pytest_asyncio
 from guificloud.events.imagestore import ImagePublished
 from guificloud.testing.processes import ServiceProcess
 from guificloud.testing.servers import Servers
-from tests.imagestore.helpers import event, fields_named, sha256, unique_name, upload
+from tests.imagestore.helpers import archive, event, fields_named, sha256, unique_name, upload
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +31,7 @@ async def client(imagestore: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]
 async def test_upload_stores_the_blob_and_announces_it(
     client: httpx.AsyncClient, imagestore: ServiceProcess, blob_root: Path, servers: Servers
 ) -> None:
-    data = os.urandom(SIZE)
+    data = archive(SIZE)
     response = await upload(client, data, channel="testing")
 
     assert response.status_code == 201, response.text
@@ -62,7 +61,7 @@ async def test_upload_stores_the_blob_and_announces_it(
 
 
 async def test_download_whole_range_resume_and_not_modified(client: httpx.AsyncClient) -> None:
-    data = os.urandom(SIZE)
+    data = archive(SIZE)
     image = (await upload(client, data)).json()
     url = image["url"]
 
@@ -99,7 +98,7 @@ async def test_download_whole_range_resume_and_not_modified(client: httpx.AsyncC
 async def test_same_bytes_under_two_versions_are_stored_once(
     client: httpx.AsyncClient, blob_root: Path
 ) -> None:
-    data, name = os.urandom(1000), unique_name()
+    data, name = archive(1000), unique_name()
     first = await upload(client, data, name=name, version="1.0.0")
     second = await upload(client, data, name=name, version="1.0.1")
     assert (first.status_code, second.status_code) == (201, 201)
@@ -114,7 +113,7 @@ async def test_same_bytes_under_two_versions_are_stored_once(
 async def test_wrong_client_digest_is_refused_and_leaves_nothing(
     client: httpx.AsyncClient, blob_root: Path
 ) -> None:
-    data, name = os.urandom(5000), unique_name()
+    data, name = archive(5000), unique_name()
     response = await upload(client, data, name=name, digest="sha256:" + "0" * 64)
 
     assert response.status_code == 422
@@ -127,7 +126,7 @@ async def test_wrong_client_digest_is_refused_and_leaves_nothing(
 async def test_too_large_and_multipart_are_refused_and_leave_nothing(
     client: httpx.AsyncClient, blob_root: Path
 ) -> None:
-    too_large = await upload(client, os.urandom(1_000_001))  # the store's limit is 1_000_000
+    too_large = await upload(client, archive(1_000_001))  # the store's limit is 1_000_000
     assert too_large.status_code == 413
     assert "body" in fields_named(too_large)
 
@@ -142,8 +141,8 @@ async def test_too_large_and_multipart_are_refused_and_leave_nothing(
 
 async def test_a_published_version_is_immutable(client: httpx.AsyncClient) -> None:
     name = unique_name()
-    assert (await upload(client, b"first", name=name)).status_code == 201
-    again = await upload(client, b"second", name=name)
+    assert (await upload(client, archive(100), name=name)).status_code == 201
+    again = await upload(client, archive(100), name=name)
     assert again.status_code == 409
     assert "immutable" in again.json()["detail"]
 
@@ -190,7 +189,7 @@ async def test_list_filters_by_arch_and_channel(client: httpx.AsyncClient) -> No
         ("3", "amd64", "testing"),
     ):
         response = await upload(
-            client, os.urandom(64), name=name, version=version, arch=arch, channel=channel
+            client, archive(64), name=name, version=version, arch=arch, channel=channel
         )
         assert response.status_code == 201, response.text
 

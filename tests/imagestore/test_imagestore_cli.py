@@ -16,7 +16,7 @@ import pytest
 
 from guificloud.signing import key_id
 from guificloud.testing.processes import ServiceProcess
-from tests.imagestore.helpers import ADMIN_TOKEN, unique_name
+from tests.imagestore.helpers import ADMIN_TOKEN, UNSIGNED_OK, archive, unique_name
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +26,7 @@ CHUNK = 256 * 1024
 
 @pytest.fixture(scope="module")
 def imagestore_env() -> dict[str, str]:
-    return {"GUIFICLOUD_IMAGESTORE_MAX_IMAGE_BYTES": str(10 * SIZE)}
+    return {**UNSIGNED_OK, "GUIFICLOUD_IMAGESTORE_MAX_IMAGE_BYTES": str(10 * SIZE)}
 
 
 def cli(
@@ -60,7 +60,7 @@ def test_push_and_pull_resume_after_being_killed(
     imagestore: ServiceProcess, tmp_path: Path
 ) -> None:
     image = tmp_path / "rootfs.tar.gz"
-    image.write_bytes(os.urandom(SIZE))
+    image.write_bytes(archive(SIZE))
     name = unique_name()
     push = ("push", str(image), "--name", name, "--version", "1.0.0", "--chunk-size", str(CHUNK))
 
@@ -103,16 +103,18 @@ def test_keys_and_a_signed_push(imagestore: ServiceProcess, tmp_path: Path) -> N
     kid = key_id(public)
 
     token = {"GUIFICLOUD_ADMIN_TOKEN": ADMIN_TOKEN}
-    refused = cli(imagestore, "keys", "add", str(key), "--publisher", "guifi.net", env=token)
+    bound = ("--publisher", "guifi.net", "--names", "test-*, other")
+    refused = cli(imagestore, "keys", "add", str(key), *bound, env=token)
     assert refused.returncode != 0 and "private key" in refused.stderr
-    no_token = cli(imagestore, "keys", "add", public, "--publisher", "guifi.net")
+    no_token = cli(imagestore, "keys", "add", public, *bound)
     assert no_token.returncode == 1 and "admin token" in no_token.stderr
-    added = cli(imagestore, "keys", "add", f"{key}.pub", "--publisher", "guifi.net", env=token)
+    added = cli(imagestore, "keys", "add", f"{key}.pub", *bound, env=token)
     assert added.returncode == 0, added.stderr
+    assert "for test-*, other" in added.stdout
     assert kid in cli(imagestore, "keys", "ls").stdout
 
     image = tmp_path / "signed.tar.xz"
-    image.write_bytes(os.urandom(10_000))
+    image.write_bytes(archive(10_000, "tar.xz"))
     name = unique_name()
     signed = ("push", str(image), "--name", name, "--version", "2.0", "--key", str(key))
     pushed = cli(imagestore, *signed, "--channel", "testing")
@@ -127,13 +129,17 @@ def test_keys_and_a_signed_push(imagestore: ServiceProcess, tmp_path: Path) -> N
 
     again = cli(imagestore, *signed)
     assert again.returncode == 1 and "immutable" in again.stderr
+    unbound = cli(
+        imagestore, "push", str(image), "--name", f"x{name}", "--version", "1", "--key", str(key)
+    )
+    assert unbound.returncode == 1 and "not bound to the image name" in unbound.stderr
     missing = cli(imagestore, "pull", f"{name}:9.9")
     assert missing.returncode == 1 and "no image" in missing.stderr
 
 
 def test_operator_commands_need_the_admin_token(imagestore: ServiceProcess, tmp_path: Path) -> None:
     image = tmp_path / "old.tar"
-    image.write_bytes(os.urandom(5_000))
+    image.write_bytes(archive(5_000, "tar"))
     name = unique_name()
     assert cli(imagestore, "push", str(image), "--name", name, "--version", "1.0").returncode == 0
     ref = f"{name}:1.0"

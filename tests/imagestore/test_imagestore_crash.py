@@ -9,7 +9,6 @@ partial blob under a digest.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import httpx
 import pytest
 
 from guificloud.testing.processes import ServiceProcess
-from tests.imagestore.helpers import meta, patch, sha256
+from tests.imagestore.helpers import UNSIGNED_OK, archive, meta, patch, sha256
 
 pytestmark = pytest.mark.integration
 
@@ -27,6 +26,7 @@ FAILPOINTS = "GUIFICLOUD_FAILPOINTS"
 @pytest.fixture(scope="module")
 def imagestore_env() -> dict[str, str]:
     return {
+        **UNSIGNED_OK,
         FAILPOINTS: "imagestore.upload.before_record=kill",
         "GUIFICLOUD_IMAGESTORE_UPLOAD_LEASE_S": "0.5",  # a dead writer's lease runs out fast
     }
@@ -54,7 +54,7 @@ def restart(store: ServiceProcess, failpoints: str | None) -> None:
 async def test_upload_survives_crashes_before_recording_and_after_filing(
     imagestore: ServiceProcess, blob_root: Path
 ) -> None:
-    data = os.urandom(200_000)
+    data = archive(200_000)
     blob = blob_root / "sha256" / sha256(data).removeprefix("sha256:")
     async with httpx.AsyncClient(base_url=imagestore.url, timeout=10.0) as client:
         created = await client.post("/api/v1/uploads", json={**meta(), "size": len(data)})

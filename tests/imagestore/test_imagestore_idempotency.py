@@ -3,7 +3,6 @@ upload session, its completion and a single-request upload, each made once."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from uuid import uuid4
 
@@ -12,7 +11,7 @@ import pytest
 import pytest_asyncio
 
 from guificloud.testing.processes import ServiceProcess
-from tests.imagestore.helpers import ADMIN, OCTETS, Publisher, meta, patch, sha256
+from tests.imagestore.helpers import ADMIN, OCTETS, Publisher, archive, meta, patch, sha256
 
 pytestmark = pytest.mark.integration
 
@@ -34,7 +33,7 @@ def _twice_alike(first: httpx.Response, again: httpx.Response, status: int) -> N
 
 async def test_a_key_trusted_twice_with_one_idempotency_key(client: httpx.AsyncClient) -> None:
     publisher, key = Publisher("idempotent"), str(uuid4())
-    body = {"publisher": publisher.name, "public_key": publisher.public}
+    body = {"publisher": publisher.name, "public_key": publisher.public, "names": ["*"]}
     headers = {**ADMIN, KEY: key}
     first = await client.post("/api/v1/keys", json=body, headers=headers)
     again = await client.post("/api/v1/keys", json=body, headers=headers)
@@ -46,7 +45,7 @@ async def test_a_key_trusted_twice_with_one_idempotency_key(client: httpx.AsyncC
 async def test_an_upload_session_and_its_completion_are_made_once(
     client: httpx.AsyncClient,
 ) -> None:
-    data = os.urandom(5000)
+    data = archive(5000)
     body = {**meta(), "size": len(data), "digest": sha256(data)}
     start_key = {KEY: str(uuid4())}
     first = await client.post("/api/v1/uploads", json=body, headers=start_key)
@@ -68,14 +67,14 @@ async def test_an_upload_session_and_its_completion_are_made_once(
 
 
 async def test_a_single_request_upload_is_published_once(client: httpx.AsyncClient) -> None:
-    data, params, key = os.urandom(4000), meta(), {KEY: str(uuid4())}
+    data, params, key = archive(4000), meta(), {KEY: str(uuid4())}
     headers = {**OCTETS, **key}
     first = await client.post("/api/v1/images", params=params, content=data, headers=headers)
     again = await client.post("/api/v1/images", params=params, content=data, headers=headers)
     _twice_alike(first, again, 201)
 
     other = await client.post(
-        "/api/v1/images", params=params, content=os.urandom(4000), headers=headers
+        "/api/v1/images", params=params, content=archive(4000), headers=headers
     )
     assert other.status_code == 422 and "already used" in other.json()["detail"]
 

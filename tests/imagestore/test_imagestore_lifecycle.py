@@ -7,7 +7,6 @@ the provisioner by publishing ``provisioner.box.ready`` / ``.deploying`` on its 
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,18 @@ from guificloud.events.imagestore import ImageDeleted, ImageDeprecated
 from guificloud.events.provisioner import BoxDeploying, BoxReady
 from guificloud.testing.processes import ServiceProcess
 from guificloud.testing.servers import Servers
-from tests.imagestore.helpers import ADMIN, event, meta, patch, published, say, sha256, upload
+from tests.imagestore.helpers import (
+    ADMIN,
+    UNSIGNED_OK,
+    archive,
+    event,
+    meta,
+    patch,
+    published,
+    say,
+    sha256,
+    upload,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +41,7 @@ SESSION_TTL_S = 1.5
 
 @pytest.fixture(scope="module")
 def imagestore_env() -> dict[str, str]:
-    return {"GUIFICLOUD_IMAGESTORE_UPLOAD_SESSION_TTL_S": str(SESSION_TTL_S)}
+    return {**UNSIGNED_OK, "GUIFICLOUD_IMAGESTORE_UPLOAD_SESSION_TTL_S": str(SESSION_TTL_S)}
 
 
 @pytest_asyncio.fixture
@@ -55,7 +65,7 @@ async def until_usage(client: httpx.AsyncClient, image_id: str, expected: set[UU
 async def test_deprecated_image_is_announced_listed_and_still_downloadable(
     client: httpx.AsyncClient, servers: Servers
 ) -> None:
-    data = os.urandom(1000)
+    data = archive(1000)
     image = await published(client, data)
     response = await client.post(f"/api/v1/images/{image['id']}/deprecate", headers=ADMIN)
     assert response.status_code == 200 and response.json()["state"] == "deprecated"
@@ -77,9 +87,9 @@ async def test_deprecated_image_is_announced_listed_and_still_downloadable(
 async def test_delete_is_refused_while_a_box_uses_the_image(
     client: httpx.AsyncClient, provisioner: Bus, servers: Servers, blob_root: Path
 ) -> None:
-    data = os.urandom(2000)
+    data = archive(2000)
     image = await published(client, data)
-    newer = await published(client, os.urandom(2000), name=image["name"], version="1.0.1")
+    newer = await published(client, archive(2000), name=image["name"], version="1.0.1")
     box = uuid4()
     await say(provisioner, BoxReady(box_id=box, distro_digest=image["digest"]))
     await until_usage(client, image["id"], {box})
@@ -113,7 +123,7 @@ async def test_delete_is_refused_while_a_box_uses_the_image(
 async def test_gc_removes_unreferenced_blobs_and_leaves_used_ones(
     client: httpx.AsyncClient, provisioner: Bus, blob_root: Path
 ) -> None:
-    shared, alone, running = os.urandom(3000), os.urandom(3000), os.urandom(3000)
+    shared, alone, running = archive(3000), archive(3000), archive(3000)
     first = await published(client, shared)
     await published(client, shared)  # another image, the same bytes
     lonely = await published(client, alone)
@@ -150,7 +160,7 @@ async def test_gc_drops_expired_sessions_and_orphan_files_but_not_live_sessions(
         response = await client.post("/api/v1/uploads", json={**meta(), "size": size})
         assert response.status_code == 201
         created: dict[str, Any] = response.json()
-        assert (await patch(client, created["id"], 0, os.urandom(size // 2))).status_code == 200
+        assert (await patch(client, created["id"], 0, archive(size // 2))).status_code == 200
         return created
 
     old = await session(1000)

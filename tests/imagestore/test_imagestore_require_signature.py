@@ -1,8 +1,8 @@
-"""A store that accepts signed images only (``GUIFICLOUD_IMAGESTORE_REQUIRE_SIGNATURE``)."""
+"""A store accepts signed images only unless told otherwise
+(``GUIFICLOUD_IMAGESTORE_REQUIRE_SIGNATURE=false``, a development setting)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 
 import httpx
@@ -10,14 +10,15 @@ import pytest
 import pytest_asyncio
 
 from guificloud.testing.processes import ServiceProcess
-from tests.imagestore.helpers import OCTETS, Publisher, fields_named, meta, sha256, upload
+from tests.imagestore.helpers import OCTETS, Publisher, archive, fields_named, meta, sha256, upload
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def imagestore_env() -> dict[str, str]:
-    return {"GUIFICLOUD_IMAGESTORE_REQUIRE_SIGNATURE": "true"}
+    """The default: signatures required."""
+    return {}
 
 
 @pytest_asyncio.fixture
@@ -29,7 +30,7 @@ async def client(imagestore: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]
 async def test_unsigned_uploads_are_refused_naming_the_signature(
     client: httpx.AsyncClient,
 ) -> None:
-    single = await upload(client, os.urandom(100))
+    single = await upload(client, archive(100))
     assert single.status_code == 422 and "signature" in fields_named(single)
     session = await client.post("/api/v1/uploads", json={**meta(), "size": 100})
     assert session.status_code == 422 and "signature" in fields_named(session)
@@ -38,7 +39,7 @@ async def test_unsigned_uploads_are_refused_naming_the_signature(
 async def test_signed_upload_is_accepted(client: httpx.AsyncClient) -> None:
     publisher = Publisher()
     await publisher.trust(client)
-    data, m = os.urandom(100), meta()
+    data, m = archive(100), meta()
     params = {
         **m,
         "signature": publisher.sign(m["name"], m["version"], m["arch"], sha256(data)),

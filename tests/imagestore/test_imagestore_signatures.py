@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import os
 from collections.abc import AsyncIterator
 
 import httpx
@@ -17,6 +16,7 @@ from tests.imagestore.helpers import (
     ADMIN,
     OCTETS,
     Publisher,
+    archive,
     event,
     fields_named,
     meta,
@@ -57,7 +57,9 @@ async def test_keys_added_and_revoked_are_announced(
     assert publisher.key_id in {k["key_id"] for k in (await client.get("/api/v1/keys")).json()}
 
     again = await client.post(
-        "/api/v1/keys", json={"publisher": "x", "public_key": publisher.public}, headers=ADMIN
+        "/api/v1/keys",
+        json={"publisher": "x", "public_key": publisher.public, "names": ["*"]},
+        headers=ADMIN,
     )
     assert again.status_code == 409
 
@@ -68,6 +70,7 @@ async def test_keys_added_and_revoked_are_announced(
         "key_id": publisher.key_id,
         "public_key": publisher.public,
         "publisher": "keys-test",
+        "names": ["*"],
     }
 
     revoked = await client.delete(f"/api/v1/keys/{publisher.key_id}", headers=ADMIN)
@@ -86,12 +89,14 @@ async def test_changing_keys_needs_the_admin_token_and_a_real_key(
     client: httpx.AsyncClient,
 ) -> None:
     publisher = Publisher()
-    body = {"publisher": "p", "public_key": publisher.public}
+    body = {"publisher": "p", "public_key": publisher.public, "names": ["*"]}
     assert (await client.post("/api/v1/keys", json=body)).status_code == 401
     assert (await client.delete(f"/api/v1/keys/{publisher.key_id}")).status_code == 401
     for bad in ("not base64!", base64.b64encode(b"short").decode()):
         response = await client.post(
-            "/api/v1/keys", json={"publisher": "p", "public_key": bad}, headers=ADMIN
+            "/api/v1/keys",
+            json={"publisher": "p", "public_key": bad, "names": ["*"]},
+            headers=ADMIN,
         )
         assert response.status_code == 422 and "public_key" in fields_named(response)
 
@@ -101,7 +106,7 @@ async def test_signed_upload_is_accepted_and_announced_with_its_signature(
 ) -> None:
     publisher = Publisher("guifi.net")
     await publisher.trust(client)
-    data, name = os.urandom(4000), meta()["name"]
+    data, name = archive(4000), meta()["name"]
     signature = publisher.sign(name, "1.0.0", "amd64", sha256(data))
 
     response = await signed_upload(
@@ -127,7 +132,7 @@ async def test_signed_upload_is_accepted_and_announced_with_its_signature(
 async def test_signed_session_upload_is_accepted(client: httpx.AsyncClient) -> None:
     publisher = Publisher()
     await publisher.trust(client)
-    data, m = os.urandom(3000), meta()
+    data, m = archive(3000), meta()
     signature = publisher.sign(m["name"], "1.0.0", "amd64", sha256(data))
     body = {**m, "size": len(data), "signature": signature, "key_id": publisher.key_id}
     session = (await client.post("/api/v1/uploads", json=body)).json()
@@ -142,7 +147,7 @@ async def test_bad_signature_and_untrusted_key_are_refused_naming_the_field(
 ) -> None:
     trusted, stranger = Publisher(), Publisher("stranger")
     await trusted.trust(client)
-    data, name = os.urandom(2000), meta()["name"]
+    data, name = archive(2000), meta()["name"]
     digest = sha256(data)
 
     other_version = trusted.sign(name, "9.9.9", "amd64", digest)  # moved from another version
@@ -190,7 +195,7 @@ async def test_session_with_a_bad_signature_is_refused_at_completion(
 ) -> None:
     publisher = Publisher()
     await publisher.trust(client)
-    data, m = os.urandom(3000), meta()
+    data, m = archive(3000), meta()
     wrong = publisher.sign(m["name"], "1.0.0", "amd64", sha256(b"not these bytes"))
     body = {**m, "size": len(data), "signature": wrong, "key_id": publisher.key_id}
     session = (await client.post("/api/v1/uploads", json=body)).json()

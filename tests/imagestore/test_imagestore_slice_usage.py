@@ -5,7 +5,6 @@ delete those and never collects their blobs."""
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,7 +27,7 @@ from guificloud.events.provisioner import (
     SliverUpdated,
 )
 from guificloud.testing.processes import ServiceProcess
-from tests.imagestore.helpers import ADMIN, published, say
+from tests.imagestore.helpers import ADMIN, archive, published, say
 
 pytestmark = pytest.mark.integration
 
@@ -97,8 +96,8 @@ async def delete(client: httpx.AsyncClient, image: dict[str, Any]) -> httpx.Resp
 async def test_an_image_a_sliver_runs_is_kept_until_the_sliver_is_deleted(
     client: httpx.AsyncClient, provisioner: Bus
 ) -> None:
-    slice_image = await published(client, os.urandom(1000))
-    override = await published(client, os.urandom(1000))
+    slice_image = await published(client, archive(1000))
+    override = await published(client, archive(1000))
     lab = uuid4()
     await say(provisioner, slice_created(lab, slice_image["digest"]))
     first = sliver_created(lab, slice_image["digest"])
@@ -143,8 +142,8 @@ def sliver_ids(sliver: SliverCreated) -> dict[str, UUID]:
 async def test_deleting_a_slice_frees_every_sliver_of_it(
     client: httpx.AsyncClient, provisioner: Bus
 ) -> None:
-    image = await published(client, os.urandom(1000))
-    other = await published(client, os.urandom(1000))
+    image = await published(client, archive(1000))
+    other = await published(client, archive(1000))
     lab = uuid4()
     await say(provisioner, slice_created(lab, other["digest"]))
     for _ in range(3):
@@ -163,7 +162,7 @@ async def test_a_sliver_event_handled_after_its_slice_was_deleted_changes_nothin
 ) -> None:
     """A retried event may be handled after later ones: a late ``SliverCreated`` of a
     deleted slice must not keep its image for ever."""
-    image = await published(client, os.urandom(1000))
+    image = await published(client, archive(1000))
     lab = uuid4()
     await say(provisioner, SliceDeleted(slice_id=lab, reason="deleted by its owner"))
     fact = sliver_created(lab, image["digest"])
@@ -194,7 +193,7 @@ async def test_gc_keeps_the_blob_a_sliver_runs_even_of_a_deleted_image(
 ) -> None:
     """The provisioner may place a sliver from an image deleted meanwhile: the box still
     needs its bytes, so the blob stays until the sliver goes."""
-    data = os.urandom(1500)
+    data = archive(1500)
     image = await published(client, data)
     blob = blob_root / "sha256" / image["digest"].removeprefix("sha256:")
     assert (await delete(client, image)).status_code == 200
@@ -216,7 +215,7 @@ async def test_gc_keeps_the_blob_a_sliver_runs_even_of_a_deleted_image(
 async def test_gc_forgets_deleted_slices_and_slivers_only_after_a_day(
     client: httpx.AsyncClient, provisioner: Bus, module_database_url: str
 ) -> None:
-    image = await published(client, os.urandom(1000))
+    image = await published(client, archive(1000))
     lab = uuid4()
     sliver = sliver_created(lab, image["digest"])
     await say(provisioner, sliver)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,8 +14,8 @@ import pytest_asyncio
 from guificloud.events.imagestore import ImagePublished, ImageUploaded
 from guificloud.testing.processes import ServiceProcess
 from guificloud.testing.servers import Servers
+from tests.imagestore.helpers import archive, fields_named, meta, patch, sha256, upload
 from tests.imagestore.helpers import event as read_event
-from tests.imagestore.helpers import fields_named, meta, patch, sha256, upload
 
 pytestmark = pytest.mark.integration
 
@@ -70,7 +69,7 @@ async def broken_body(data: bytes) -> AsyncIterator[bytes]:
 async def test_resumed_upload_gives_the_digest_of_a_single_upload(
     client: httpx.AsyncClient, servers: Servers, blob_root: Path
 ) -> None:
-    data = os.urandom(SIZE)
+    data = archive(SIZE)
     session = await start(client, data)
     sid = str(session["id"])
 
@@ -113,7 +112,7 @@ async def test_resumed_upload_gives_the_digest_of_a_single_upload(
 
 
 async def test_wrong_offset_gets_409_with_the_servers_offset(client: httpx.AsyncClient) -> None:
-    data = os.urandom(2000)
+    data = archive(2000)
     sid = str((await start(client, data))["id"])
     assert (await patch(client, sid, 0, data[:500])).status_code == 200
 
@@ -138,7 +137,7 @@ async def test_wrong_offset_gets_409_with_the_servers_offset(client: httpx.Async
 async def test_session_for_a_taken_version_is_refused_and_the_version_is_held(
     client: httpx.AsyncClient,
 ) -> None:
-    data = os.urandom(1000)
+    data = archive(1000)
     published = (await upload(client, data)).json()
     taken = {**meta(published["name"]), "size": 1000}
     refused = await client.post("/api/v1/uploads", json=taken)
@@ -159,7 +158,7 @@ async def test_session_for_a_taken_version_is_refused_and_the_version_is_held(
 async def test_wrong_digest_ends_the_session_and_frees_the_version(
     client: httpx.AsyncClient, blob_root: Path
 ) -> None:
-    data = os.urandom(5000)
+    data = archive(5000)
     session = await start(client, data, digest="sha256:" + "0" * 64)
     sid = str(session["id"])
     assert (await patch(client, sid, 0, data)).status_code == 200
@@ -176,7 +175,7 @@ async def test_wrong_digest_ends_the_session_and_frees_the_version(
 async def test_cancel_drops_the_bytes_and_the_reservation(
     client: httpx.AsyncClient, blob_root: Path
 ) -> None:
-    data = os.urandom(3000)
+    data = archive(3000)
     session = await start(client, data)
     sid = str(session["id"])
     assert (await patch(client, sid, 0, data[:1000])).status_code == 200

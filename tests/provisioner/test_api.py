@@ -102,6 +102,7 @@ async def test_cloud_device_becomes_configured_box_with_credentials(provisioner)
         "distro": None,
         "heartbeat_interval_s": 5.0,
         "trusted_keys": {},
+        "key_names": {},
         "slivers": [],
     }
 

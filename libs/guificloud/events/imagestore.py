@@ -76,6 +76,8 @@ class PublisherKeyAdded(Event):
     key_id: str
     public_key: str
     publisher: str
+    names: tuple[str, ...] | None = None
+    """The image names (or patterns) it may sign; None from a store before keys had names."""
 
 
 class PublisherKeyRevoked(Event):

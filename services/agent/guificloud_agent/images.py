@@ -14,7 +14,7 @@ from guificloud.boxes import DistroSpec
 from guificloud_agent.cache import BlobCache
 from guificloud_agent.download import fetch_image
 from guificloud_agent.options import AgentOptions
-from guificloud_agent.signature import check_signature
+from guificloud_agent.signature import KeyNames, check_signature
 
 
 class Images:
@@ -23,9 +23,14 @@ class Images:
         self.http = http
         self.options = options
 
-    def check(self, spec: DistroSpec, trusted: dict[str, str]) -> None:
+    def check(
+        self,
+        spec: DistroSpec,
+        trusted: dict[str, str],
+        key_names: KeyNames | None = None,
+    ) -> None:
         """Raise :class:`DeployFailed` unless the image's signature lets it run here."""
-        check_signature(spec, trusted, required=self.options.require_signature)
+        check_signature(spec, trusted, required=self.options.require_signature, key_names=key_names)
 
     async def blob(self, spec: DistroSpec) -> Path:
         """The verified blob, downloaded only if the cache lacks it; raises

@@ -107,7 +107,7 @@ class Reconciler:
         if not failed_before:
             self._set(Status("deploying", generation, spec.digest))
         try:
-            self.images.check(spec, desired.trusted_keys or self.configured_keys)
+            self.images.check(spec, desired.trusted_keys or self.configured_keys, desired.key_names)
         except DeployFailed:
             if all(s.image.digest != spec.digest for s in desired.slivers):
                 self.cache.discard(spec.digest)  # unless a sliver trusts it otherwise

@@ -32,6 +32,7 @@ from guificloud_agent.capacity import Ledger, Reservation
 from guificloud_agent.drivers.base import ContainerState, Driver, DriverError, Limits
 from guificloud_agent.failures import DeployFailed, SliverFailed
 from guificloud_agent.images import Images
+from guificloud_agent.signature import KeyNames
 from guificloud_agent.sliver_records import SliverRecord, SliverRecords
 
 log = get_logger(__name__)
@@ -65,7 +66,8 @@ class Slivers:
 
     async def apply(self, desired: DesiredState, trusted: dict[str, str]) -> None:
         wanted = {s.sliver_id: s for s in desired.slivers}
-        jobs = [self._work(s.sliver_id, self._converge(s, trusted)) for s in wanted.values()]
+        names = desired.key_names
+        jobs = [self._work(s.sliver_id, self._converge(s, trusted, names)) for s in wanted.values()]
         gone = [i for i in self.records.records if i not in wanted]
         jobs += [self._work(i, self._remove(i)) for i in gone]
         await asyncio.gather(*jobs)
@@ -88,7 +90,7 @@ class Slivers:
 
     # -- one sliver --------------------------------------------------------------------
 
-    async def _converge(self, spec: SliverSpec, trusted: dict[str, str]) -> None:
+    async def _converge(self, spec: SliverSpec, trusted: dict[str, str], names: KeyNames) -> None:
         before = self.records.get(spec.sliver_id)
         quiet = (
             before is not None
@@ -97,7 +99,7 @@ class Slivers:
             and before.wanted == spec.set_state
         )
         try:
-            await self._ladder(spec, trusted, quiet=quiet)
+            await self._ladder(spec, trusted, names, quiet=quiet)
         except SliverFailed as exc:
             log.warning(
                 "sliver.failed", sliver_id=str(spec.sliver_id), state=exc.state, reason=exc.reason
@@ -109,7 +111,9 @@ class Slivers:
         if quiet and before is not None and after is not None and after.status() != before.status():
             self.on_change()
 
-    async def _ladder(self, spec: SliverSpec, trusted: dict[str, str], *, quiet: bool) -> None:
+    async def _ladder(
+        self, spec: SliverSpec, trusted: dict[str, str], names: KeyNames, *, quiet: bool
+    ) -> None:
         record = self.records.get(spec.sliver_id)
         if record is not None and not record.same_build(spec):
             if not await self._teardown(record, quiet=quiet):
@@ -123,7 +127,7 @@ class Slivers:
             return
         image: Path | None = None
         if record is None or record.state not in HOLDING:
-            image = await self._allocate(spec, trusted, quiet=quiet)
+            image = await self._allocate(spec, trusted, names, quiet=quiet)
         failing: SliverFailure = "fail_start" if spec.set_state == "start" else "fail_deploy"
         with failing_as(failing, self.driver.name):
             actual = await self.driver.state(self._name(spec))
@@ -139,11 +143,13 @@ class Slivers:
                 await self.driver.start(self._name(spec))
         self._put(SliverRecord.of(spec, "started"), quiet=quiet)
 
-    async def _allocate(self, spec: SliverSpec, trusted: dict[str, str], *, quiet: bool) -> Path:
+    async def _allocate(
+        self, spec: SliverSpec, trusted: dict[str, str], names: KeyNames, *, quiet: bool
+    ) -> Path:
         """Reserve, check the signature, fetch the image: ``allocated``."""
         self.ledger.reserve(spec.sliver_id, Reservation(spec.memory_mb, spec.disk_mb))
         with failing_as("fail_deploy", self.driver.name):
-            self.images.check(spec.image, trusted)
+            self.images.check(spec.image, trusted, names)
             self._fetched.add(spec.image.digest)
             image = await self.images.blob(spec.image)
         self._put(SliverRecord.of(spec, "allocated"), quiet=quiet)

@@ -22,6 +22,7 @@ from guificloud_imagestore import (
     uploads_api,
     usage_api,
 )
+from guificloud_imagestore.archives import check_archive
 from guificloud_imagestore.deps import BlobsDep, SettingsDep
 from guificloud_imagestore.runtime import ImagestoreRuntime, ImagestoreRuntimeDep
 from guificloud_imagestore.schemas import (
@@ -103,6 +104,7 @@ async def upload_image(
         log.warning("image.upload_interrupted", name=meta.name, version=meta.version)
         raise InvalidInput("the upload was interrupted", field="body") from exc
     try:
+        await check_archive(staged.path, meta.format)
         async with runtime.uow() as uow:
 
             async def make() -> Response:

@@ -13,7 +13,8 @@ import random
 import tarfile
 from pathlib import Path
 
-DISTRO_NAME = "guifi-community-distro"
+from guificloud.key_names import DISTRO_NAME
+
 EPOCH = 1_704_067_200  # 2024-01-01T00:00:00Z: every entry's mtime
 DIRS = (
     "bin",

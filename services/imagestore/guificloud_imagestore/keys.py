@@ -33,8 +33,11 @@ def check_public_key(public_key: str) -> str:
     return base64.b64encode(raw).decode()
 
 
-async def add_key(uow: UnitOfWork, publisher: str, public_key: str) -> PublisherKey:
-    """Trust a key (again, if it was revoked) and announce it; the caller commits."""
+async def add_key(
+    uow: UnitOfWork, publisher: str, public_key: str, names: list[str]
+) -> PublisherKey:
+    """Trust a key (again, if it was revoked) for ``names`` and announce it; the caller
+    commits."""
     public_key = check_public_key(public_key)
     kid = key_id_of(public_key)
     key = await uow.session.get(PublisherKey, kid, with_for_update=True)
@@ -42,14 +45,22 @@ async def add_key(uow: UnitOfWork, publisher: str, public_key: str) -> Publisher
         raise Conflict(f"key {kid} is already trusted, for publisher {key.publisher}")
     if key is None:
         key = PublisherKey(
-            key_id=kid, public_key=public_key, publisher=publisher, created_at=datetime.now(UTC)
+            key_id=kid,
+            public_key=public_key,
+            publisher=publisher,
+            names=names,
+            created_at=datetime.now(UTC),
         )
         uow.session.add(key)
     else:
-        key.publisher, key.revoked_at = publisher, None
+        key.publisher, key.names, key.revoked_at = publisher, names, None
     await uow.session.flush()
-    uow.emit(PublisherKeyAdded(key_id=kid, public_key=public_key, publisher=publisher))
-    log.info("key.added", key_id=kid, publisher=publisher)
+    uow.emit(
+        PublisherKeyAdded(
+            key_id=kid, public_key=public_key, publisher=publisher, names=tuple(names)
+        )
+    )
+    log.info("key.added", key_id=kid, publisher=publisher, names=names)
     return key
 
 

@@ -18,6 +18,7 @@ def key_out(key: PublisherKey) -> KeyOut:
         key_id=key.key_id,
         publisher=key.publisher,
         public_key=key.public_key,
+        names=list(key.names),
         created_at=key.created_at,
         revoked_at=key.revoked_at,
     )
@@ -25,10 +26,11 @@ def key_out(key: PublisherKey) -> KeyOut:
 
 @router.post("/keys", status_code=201, response_model=KeyOut, dependencies=[AdminDep])
 async def add_key(body: KeyIn, uow: UowDep, once: IdempotencyDep) -> Response:
-    """Trust an ed25519 publisher key; its id is the first 16 hex digits of its sha256."""
+    """Trust an ed25519 publisher key for the image names it may sign; its id is the first
+    16 hex digits of its sha256. The distro's name must be named exactly."""
 
     async def make() -> KeyOut:
-        return key_out(await keys.add_key(uow, body.publisher, body.public_key))
+        return key_out(await keys.add_key(uow, body.publisher, body.public_key, list(body.names)))
 
     return await once.run(uow, make, status_code=201)
 

@@ -14,6 +14,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from guificloud.db.idempotency import define_idempotency_table
@@ -72,6 +73,8 @@ class PublisherKey(Base):
     key_id: Mapped[str] = mapped_column(String(16), primary_key=True)
     public_key: Mapped[str] = mapped_column(String(64))
     publisher: Mapped[str] = mapped_column(String(128))
+    names: Mapped[list[str]] = mapped_column(ARRAY(String(128)), server_default="{*}")
+    """The image names (or patterns) it may sign; see ``guificloud.key_names``."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from guificloud.boxes import DIGEST_PATTERN
 from guificloud.inputs import Int64
+from guificloud.key_names import DISTRO_NAME, KEY_NAME_PATTERN
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 VERSION_PATTERN = NAME_PATTERN
@@ -99,12 +100,19 @@ class KeyIn(BaseModel):
     public_key: str = Field(
         min_length=1, max_length=64, description="base64 of the 32 raw bytes of an ed25519 key"
     )
+    names: list[Annotated[str, StringConstraints(pattern=KEY_NAME_PATTERN)]] = Field(
+        min_length=1,
+        max_length=100,
+        description="Image names, or shell patterns such as 'guifi-*', the key may sign; "
+        f"{DISTRO_NAME} only when named exactly",
+    )
 
 
 class KeyOut(BaseModel):
     key_id: str
     publisher: str
     public_key: str
+    names: list[str]
     created_at: datetime
     revoked_at: datetime | None
 

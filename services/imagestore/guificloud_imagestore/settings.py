@@ -21,7 +21,8 @@ class ImagestoreSettings(ServiceSettings):
     port: int = DEFAULT_PORTS["imagestore"]
     blob_dir: Path | None = None
     max_image_bytes: int = 16 * GIB
-    require_signature: bool = False
+    require_signature: bool = True
+    """Refuse unsigned images; turning it off is a development setting only."""
     upload_session_ttl_s: float = 24 * HOUR_S
     """An upload session nobody writes to for this long is dropped with its bytes."""
     upload_lease_s: float = 15.0

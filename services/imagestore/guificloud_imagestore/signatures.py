@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from guificloud.db.uow import UnitOfWork
-from guificloud.errors import InvalidInput
+from guificloud.errors import Forbidden, InvalidInput
+from guificloud.key_names import may_sign
 from guificloud.signing import SignatureError, verify
 from guificloud_imagestore.models import PublisherKey
 from guificloud_imagestore.schemas import ImageMeta
@@ -56,6 +57,12 @@ async def check_signature(
     if key is None:
         raise InvalidInput(
             f"key {key_id} is not a trusted publisher key of this store (or was revoked)",
+            field="key_id",
+        )
+    if not may_sign(key.names, meta.name):
+        raise Forbidden(
+            f"key {key_id} ({key.publisher}) is not bound to the image name {meta.name!r}; "
+            f"it may sign {', '.join(key.names)}",
             field="key_id",
         )
     if digest is not None:

@@ -26,6 +26,7 @@ from guificloud.inputs import Int64Param
 from guificloud.logging import get_logger
 from guificloud.request_guard import allow_large_body
 from guificloud_imagestore import commands, uploads
+from guificloud_imagestore.archives import check_archive
 from guificloud_imagestore.blobs import BlobStore, Staged
 from guificloud_imagestore.deps import BlobsDep, SettingsDep, StatesDep
 from guificloud_imagestore.runtime import ImagestoreRuntime, ImagestoreRuntimeDep
@@ -197,6 +198,7 @@ async def complete_upload(
                     f"digest mismatch: the bytes hash to {digest}, not {session.digest}",
                     field="digest",
                 )
+            await check_archive(path, session.meta.format)
             async with runtime.uow() as uow:
 
                 async def make() -> Response:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
+from dataclasses import asdict
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, FastAPI, Query
@@ -15,10 +16,18 @@ from guificloud.db.uow import UnitOfWork
 from guificloud.errors import NotFound, Unauthorized
 from guificloud.http import AdminDep, UowDep, create_base_app
 from guificloud.states import BoxState
-from guificloud_provisioner import distro_choice
+from guificloud_provisioner import distro_choice, distro_rollout
 from guificloud_provisioner.models import Box, BoxTransition, DistroImage
 from guificloud_provisioner.runtime import ProvisionerRuntime, ProvisionerRuntimeDep
-from guificloud_provisioner.schemas import BoxDetail, BoxOut, DistroOut, TransitionOut
+from guificloud_provisioner.schemas import (
+    BoxDetail,
+    BoxOut,
+    DistroAssigned,
+    DistroAssignIn,
+    DistroOut,
+    DistroRolloutIn,
+    TransitionOut,
+)
 from guificloud_provisioner.slices.api import router as slices_router
 from guificloud_provisioner.slices.desired import box_slivers
 
@@ -116,6 +125,7 @@ async def get_desired_state(
         distro=distro,
         heartbeat_interval_s=settings.box_heartbeat_interval_s,
         trusted_keys=await distro_choice.trusted_keys(uow),
+        key_names=await distro_choice.key_names(uow),
         slivers=await box_slivers(uow, box.id),
     )
 
@@ -125,6 +135,48 @@ async def list_distros(uow: UowDep) -> list[DistroImage]:
     """The images known from the image store's events, newest first."""
     rows = await uow.session.scalars(select(DistroImage).order_by(DistroImage.published_at.desc()))
     return list(rows)
+
+
+ASSIGN_REFUSED: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No or a wrong admin token"},
+    404: {"description": "A box that does not exist"},
+    409: {"description": "A box not configured yet, or no such distro for its arch"},
+    413: {"description": "A request body over 1 MiB"},
+}
+
+
+@router.post(
+    "/boxes/{box_id}/distro",
+    response_model=DistroAssigned,
+    tags=["distros"],
+    dependencies=[AdminDep],
+    responses=ASSIGN_REFUSED,
+)
+async def assign_box_distro(
+    box_id: UUID, body: DistroAssignIn, uow: UowDep, runtime: ProvisionerRuntimeDep
+) -> DistroAssigned:
+    """Move one box to a distro version, the current one by default (operators only): a
+    published distro reaches only boxes that have none."""
+    [moved] = await distro_rollout.assign_distro(uow, runtime.settings, [box_id], body.version)
+    await uow.commit()
+    return DistroAssigned(**asdict(moved))
+
+
+@router.post(
+    "/distros/assign",
+    response_model=list[DistroAssigned],
+    tags=["distros"],
+    dependencies=[AdminDep],
+    responses=ASSIGN_REFUSED,
+)
+async def assign_distro(
+    body: DistroRolloutIn, uow: UowDep, runtime: ProvisionerRuntimeDep
+) -> list[DistroAssigned]:
+    """Move the listed boxes (every configured box if none listed) to a distro version, the
+    current one by default (operators only); all or none."""
+    moved = await distro_rollout.assign_distro(uow, runtime.settings, body.box_ids, body.version)
+    await uow.commit()
+    return [DistroAssigned(**asdict(m)) for m in moved]
 
 
 def create_app(runtime: ProvisionerRuntime) -> FastAPI:

@@ -13,22 +13,21 @@ from guificloud_provisioner.settings import ProvisionerSettings
 
 
 async def current_distro(
-    uow: UnitOfWork, settings: ProvisionerSettings, arch: str
+    uow: UnitOfWork, settings: ProvisionerSettings, arch: str, *, version: str | None = None
 ) -> DistroImage | None:
-    """The newest published distro of the configured channel for ``arch`` (or arch ``all``)."""
-    return (
-        await uow.session.scalars(
-            select(DistroImage)
-            .where(
-                DistroImage.name == settings.distro_name,
-                DistroImage.channel == settings.distro_channel,
-                DistroImage.arch.in_((arch, "all")),
-                DistroImage.deprecated.is_(False),
-            )
-            .order_by(DistroImage.published_at.desc())
-            .limit(1)
-        )
-    ).first()
+    """The newest published distro of the configured channel for ``arch``, or of arch
+    ``all`` when there is none for ``arch``: an image built for the box's arch always wins
+    over one that claims to fit every arch, however new. ``version`` picks that version."""
+    stmt = select(DistroImage).where(
+        DistroImage.name == settings.distro_name,
+        DistroImage.channel == settings.distro_channel,
+        DistroImage.arch.in_((arch, "all")),
+        DistroImage.deprecated.is_(False),
+    )
+    if version is not None:
+        stmt = stmt.where(DistroImage.version == version)
+    stmt = stmt.order_by((DistroImage.arch == arch).desc(), DistroImage.published_at.desc())
+    return (await uow.session.scalars(stmt.limit(1))).first()
 
 
 def spec_of(image: DistroImage, settings: ProvisionerSettings) -> DistroSpec:
@@ -59,6 +58,14 @@ def assign(uow: UnitOfWork, box: Box, spec: DistroSpec) -> bool:
     if box.state == "configured":
         configured.enter(uow, box, None)  # no longer waiting for a distro
     return True
+
+
+async def key_names(uow: UnitOfWork) -> dict[str, list[str]]:
+    """The image names each trusted key may sign, for the keys whose names are known."""
+    rows = await uow.session.scalars(
+        select(TrustedKey).where(TrustedKey.revoked.is_(False), TrustedKey.names.is_not(None))
+    )
+    return {key.key_id: list(key.names or ()) for key in rows}
 
 
 async def trusted_keys(uow: UnitOfWork) -> dict[str, str]:

@@ -1,7 +1,9 @@
 """What the provisioner learns from the image store: distro images and publisher keys.
 
-A new current distro goes to every box of its arch; a deprecated one is no longer chosen; a
-change of trusted keys reaches every box with its desired state (a failed box retries).
+A new current distro goes to the boxes of its arch that have none yet (new boxes); boxes that
+run one move only when an operator assigns it (``distro_rollout``), so a bad publication does
+not reach the whole fleet at once. A deprecated one is no longer chosen; a change of trusted
+keys reaches every box with its desired state (a failed box retries).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ async def handle_image_published(
         await uow.session.flush()
     if event.name != settings.distro_name or event.channel != settings.distro_channel:
         return
-    stmt = select(Box).where(Box.state.is_not(None)).with_for_update()
+    stmt = select(Box).where(Box.state.is_not(None), Box.desired_distro.is_(None)).with_for_update()
     if event.arch != "all":
         stmt = stmt.where(Box.arch == event.arch)
     for box in await uow.session.scalars(stmt):
@@ -66,13 +68,20 @@ async def handle_image_deleted(event: ImageDeleted, uow: UnitOfWork) -> None:
 
 
 async def handle_key_added(event: PublisherKeyAdded, uow: UnitOfWork) -> None:
+    names = list(event.names) if event.names is not None else None
     key = await uow.session.get(TrustedKey, event.key_id)
     if key is None:
         uow.session.add(
-            TrustedKey(key_id=event.key_id, public_key=event.public_key, publisher=event.publisher)
+            TrustedKey(
+                key_id=event.key_id,
+                public_key=event.public_key,
+                publisher=event.publisher,
+                names=names,
+            )
         )
     else:
         key.public_key, key.publisher, key.revoked = event.public_key, event.publisher, False
+        key.names = names
     await _keys_changed(uow)
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import (
     Text,
     func,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from guificloud.db.idempotency import define_idempotency_table
@@ -118,4 +118,6 @@ class TrustedKey(Base):
     key_id: Mapped[str] = mapped_column(String(16), primary_key=True)
     public_key: Mapped[str] = mapped_column(Text)
     publisher: Mapped[str] = mapped_column(String(200))
+    names: Mapped[list[str] | None] = mapped_column(ARRAY(String(128)))
+    """The image names (or patterns) it may sign; None when the store did not say."""
     revoked: Mapped[bool] = mapped_column(default=False, server_default="false")

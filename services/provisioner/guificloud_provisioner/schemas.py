@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from guificloud.boxes import DistroSpec
 from guificloud.states import AgentState, BoxState
@@ -61,3 +61,26 @@ class DistroOut(BaseModel):
     digest: str
     size: int
     published_at: datetime
+
+
+class DistroAssignIn(BaseModel):
+    """Which distro version boxes move to; the current one for their arch when omitted."""
+
+    model_config = ConfigDict(frozen=True)
+
+    version: str | None = Field(
+        None, min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$"
+    )
+
+
+class DistroRolloutIn(DistroAssignIn):
+    box_ids: list[UUID] | None = Field(
+        None, max_length=1000, description="The boxes that move; every configured box if omitted"
+    )
+
+
+class DistroAssigned(BaseModel):
+    box_id: UUID
+    version: str
+    digest: str
+    changed: bool = Field(description="False when the box had it as desired already")
