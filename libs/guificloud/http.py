@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated, Any
 from uuid import uuid4
 
@@ -12,13 +11,13 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from structlog.contextvars import bind_contextvars, unbind_contextvars
 
+from guificloud.auth.dependencies import install_verifier, require_operator
 from guificloud.db.uow import UnitOfWork
-from guificloud.errors import DomainError, Unauthorized
+from guificloud.errors import DomainError
 from guificloud.head import HeadAsGet
 from guificloud.http_errors import allowed_methods, domain_detail, validation_details
 from guificloud.http_failures import FailureMiddleware
@@ -68,6 +67,7 @@ def create_base_app(runtime: Runtime[Any, Any], *, title: str, description: str)
         redoc_url=None,
     )
     app.state.runtime = runtime
+    install_verifier(app, runtime.verifier)
 
     app.add_middleware(FailureMiddleware, suspect=lambda exc: runtime.database.suspect(exc))
     app.add_middleware(RequestGuard)
@@ -138,26 +138,6 @@ UowDep = Annotated[UnitOfWork, Depends(get_uow)]
 RuntimeDep = Annotated[Runtime[Any, Any], Depends(get_runtime)]
 
 
-ADMIN_TOKEN = HTTPBearer(
-    auto_error=False, scheme_name="AdminToken", description="GUIFICLOUD_ADMIN_TOKEN"
-)
-
-
-def require_admin(request: Request) -> None:
-    """Operator-only endpoints (box credentials) need the admin token as a bearer token."""
-    expected = f"Bearer {get_runtime(request).settings.admin_token}".encode()
-    given = request.headers.get("Authorization", "").encode()
-    if not hmac.compare_digest(given, expected):  # constant time: no timing oracle
-        raise Unauthorized("admin token required (Authorization: Bearer <GUIFICLOUD_ADMIN_TOKEN>)")
-
-
-def admin_only(
-    request: Request,
-    _declared: Annotated[HTTPAuthorizationCredentials | None, Depends(ADMIN_TOKEN)],
-) -> None:
-    """The dependency of operator-only routes: :func:`require_admin`, with the token
-    declared in the OpenAPI document (the ``AdminToken`` scheme)."""
-    require_admin(request)
-
-
-AdminDep = Depends(admin_only)
+AdminDep = Depends(require_operator())
+"""The dependency of operator-only routes (box credentials, dead letters, store keys): an
+operator's access token, or the deployment's admin token (see :mod:`guificloud.auth`)."""

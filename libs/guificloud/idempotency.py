@@ -31,10 +31,11 @@ from sqlalchemy import Table, and_, delete, func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 
+from guificloud.auth.dependencies import OptionalPrincipalDep
 from guificloud.db.idempotency import idempotency_table
 from guificloud.db.uow import UnitOfWork
-from guificloud.errors import Conflict, InvalidInput, Unauthorized
-from guificloud.http import get_runtime, require_admin
+from guificloud.errors import Conflict, InvalidInput
+from guificloud.http import get_runtime
 from guificloud.retries import IDEMPOTENCY_HEADER
 
 HEADER = IDEMPOTENCY_HEADER
@@ -50,18 +51,7 @@ DOC = (
     "request body gets 422, and while the first request is still running, 409."
 )
 
-CallerOf = Callable[[Request], str]
 Make = Callable[[], Awaitable[Response | BaseModel]]
-
-
-def admin_or_anonymous(request: Request) -> str:
-    """Whom a key belongs to until people have identities: the admin token's holder or
-    anyone."""
-    try:
-        require_admin(request)
-    except Unauthorized:
-        return "anonymous"
-    return "admin"
 
 
 def request_hash(method: str, target: str, body: bytes) -> str:
@@ -217,15 +207,15 @@ class Idempotency:
         await uow.session.execute(delete(t).where(pk.in_(expired)))
 
 
-def idempotency(
-    caller: CallerOf = admin_or_anonymous, *, read_body: bool = True
-) -> Callable[..., Awaitable[Idempotency]]:
-    """The dependency of a creating route. ``caller`` names whom keys belong to (the admin
-    token's holder or anyone, until identities); a route that streams its body passes
-    ``read_body=False`` and binds the key to the body with :meth:`Idempotency.covering`."""
+def idempotency(*, read_body: bool = True) -> Callable[..., Awaitable[Idempotency]]:
+    """The dependency of a creating route: keys belong to the caller (the account of the
+    access token), so one caller's key never answers another's request. A route that
+    streams its body passes ``read_body=False`` and binds the key to the body with
+    :meth:`Idempotency.covering`."""
 
     async def dependency(
         request: Request,
+        principal: OptionalPrincipalDep,
         key: Annotated[str | None, Header(alias=HEADER, description=DOC)] = None,
     ) -> Idempotency:
         if key is not None and not KEY_PATTERN.fullmatch(key):
@@ -239,7 +229,7 @@ def idempotency(
         return Idempotency(
             table=idempotency_table(runtime.definition.metadata),
             key=key,
-            caller=caller(request),
+            caller="anonymous" if principal is None else str(principal.id),
             route=f"{request.method} {route}",
             request_hash=request_hash(request.method, target, body),
             ttl_s=runtime.settings.idempotency_ttl_s,

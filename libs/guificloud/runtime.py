@@ -20,6 +20,9 @@ from fastapi import FastAPI
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from guificloud.auth.keys import KeySet, http_jwks
+from guificloud.auth.revocations import RevokedSessions
+from guificloud.auth.verifier import Verifier
 from guificloud.bus.connection import Bus
 from guificloud.bus.consumer import Consumer, Subscription
 from guificloud.bus.outbox import OutboxPublisher
@@ -30,7 +33,7 @@ from guificloud.db.messaging import MessagingTables
 from guificloud.db.uow import UnitOfWork
 from guificloud.logging import configure_logging, get_logger
 from guificloud.settings import ServiceSettings
-from guificloud.streams import DEADLETTER, StreamSpec
+from guificloud.streams import DEADLETTER, IDENTITY, StreamSpec
 
 log = get_logger(__name__)
 
@@ -87,6 +90,14 @@ class Runtime(Generic[SettingsT, ResourcesT]):
         self.outbox = OutboxPublisher(
             bus, self.session_factory, definition.messaging, suspect=self.database.suspect
         )
+        self.revocations = RevokedSessions()
+        self.verifier = Verifier(
+            KeySet(http_jwks(settings.identity_url)),
+            session_check=self.revocations.check,
+            admin_token=settings.admin_token,
+        )
+        """Who calls: access tokens checked offline against the identity service's keys,
+        revoked sessions refused as their revocations arrive (see :mod:`guificloud.auth`)."""
 
     @classmethod
     async def bootstrap(
@@ -105,7 +116,8 @@ class Runtime(Generic[SettingsT, ResourcesT]):
             await engine.dispose()
             raise
         try:
-            await bus.declare((*definition.streams, DEADLETTER))
+            # IDENTITY: every service follows its revocations (see guificloud.auth)
+            await bus.declare(dict.fromkeys((*definition.streams, DEADLETTER, IDENTITY)))
             return cls(definition, settings, engine, bus)
         except BaseException:
             await bus.close()
@@ -179,6 +191,9 @@ async def running(
         asyncio.create_task(c.run(stop), name=f"consumer-{i}") for i, c in enumerate(consumers)
     ]
     tasks.append(asyncio.create_task(runtime.outbox.run_relay(stop), name="outbox-relay"))
+    tasks.append(
+        asyncio.create_task(runtime.revocations.follow(runtime.bus, stop), name="revocations")
+    )
     tasks += [
         asyncio.create_task(bg(runtime, stop), name=bg.__name__) for bg in definition.background
     ]

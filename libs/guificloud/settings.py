@@ -14,6 +14,10 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = frozenset({"", "changethis", "secret", "dev-admin-token"})
+MIN_ADMIN_TOKEN_CHARS = 43
+"""What ``secrets.token_urlsafe(32)`` gives: 32 random bytes."""
+MIN_ADMIN_TOKEN_DISTINCT = 16
+"""A long token of few distinct characters (``aaaa…``, ``0101…``) is not random."""
 
 DEFAULT_PORTS: dict[str, int] = {
     "registry": 8101,
@@ -29,13 +33,26 @@ def shared(name: str, default: object) -> object:
     return Field(default=default, validation_alias=f"GUIFICLOUD_{name.upper()}")
 
 
+def weak_admin_token(token: str) -> str | None:
+    """Why ``token`` cannot be an admin token outside development, or None if it can."""
+    if token in PLACEHOLDER_SECRETS:
+        return "is unset or a placeholder"
+    if len(token) < MIN_ADMIN_TOKEN_CHARS:
+        return f"has {len(token)} characters, fewer than {MIN_ADMIN_TOKEN_CHARS}"
+    if len(set(token)) < MIN_ADMIN_TOKEN_DISTINCT:
+        return f"has only {len(set(token))} distinct characters: it is not random"
+    return None
+
+
 class ServiceSettings(BaseSettings):
     """What every service needs: where NATS and PostgreSQL are, where it listens."""
 
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, frozen=True)
 
     service: str = "service"
-    environment: Literal["development", "test", "production"] = shared("environment", "development")  # type: ignore[assignment]
+    environment: Literal["development", "test", "production"] = shared("environment", "production")  # type: ignore[assignment]
+    """Only an explicit ``development`` accepts a weak admin token (``guificloud dev`` sets
+    it); the default is production."""
     nats_url: str = shared("nats_url", "nats://127.0.0.1:4222")  # type: ignore[assignment]
     database_url: str = shared(
         "database_url", "postgresql+asyncpg://postgres@127.0.0.1:5432/guificloud"
@@ -61,11 +78,15 @@ class ServiceSettings(BaseSettings):
     public_url: str | None = None
 
     @model_validator(mode="after")
-    def _refuse_placeholder_secrets(self) -> ServiceSettings:
-        if self.environment == "production" and self.admin_token in PLACEHOLDER_SECRETS:
-            raise ValueError(
-                "GUIFICLOUD_ADMIN_TOKEN must be set to a real secret outside development"
-            )
+    def _refuse_weak_admin_token(self) -> ServiceSettings:
+        if self.environment != "development":
+            problem = weak_admin_token(self.admin_token)
+            if problem is not None:
+                raise ValueError(
+                    f"GUIFICLOUD_ADMIN_TOKEN {problem}; outside GUIFICLOUD_ENVIRONMENT="
+                    "development it must hold 32 random bytes: python3 -c "
+                    "'import secrets; print(secrets.token_urlsafe(32))'"
+                )
         return self
 
     @property

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from guificloud.testing.authority import ADMIN_TOKEN
 from guificloud_identity.models import StoredKey
 from guificloud_identity.settings import IdentitySettings
 from tests.identity.support import identity_service, settings_for
@@ -19,9 +20,9 @@ SECRET = "s" * 40
 
 def test_production_needs_a_sealing_secret() -> None:
     with pytest.raises(ValueError, match="SIGNING_KEY_SECRET"):
-        IdentitySettings(environment="production", admin_token="a-real-long-secret-value")
+        IdentitySettings(environment="production", admin_token=ADMIN_TOKEN)
     assert IdentitySettings(
-        environment="production", admin_token="a-real-long-secret-value", signing_key_secret=SECRET
+        environment="production", admin_token=ADMIN_TOKEN, signing_key_secret=SECRET
     ).signing_key_secret
 
 

@@ -18,6 +18,7 @@ from guificloud.errors import PermanentFailure
 from guificloud.events.envelope import Envelope
 from guificloud.events.provisioner import BoxSync
 from guificloud.streams import BOXES, DEADLETTER
+from guificloud.testing.authority import ADMIN_TOKEN
 from guificloud.testing.inprocess import InProcessService, service_in_process
 from guificloud_registry.service import DEFINITION
 from guificloud_registry.settings import RegistrySettings
@@ -26,7 +27,6 @@ from tests.libs.messaging_support import eventually
 pytestmark = pytest.mark.integration
 
 PATH = "/api/v1/deadletters"
-ADMIN_TOKEN = "t-admin-token-for-tests"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
@@ -182,7 +182,7 @@ async def test_every_dead_letter_route_refuses_without_the_admin_token(
     anonymous = await http.request(method, path)
     wrong = await http.request(method, path, headers={"Authorization": "Bearer guess"})
     assert anonymous.status_code == wrong.status_code == 401
-    assert "admin token required" in anonymous.json()["detail"]
+    assert "authentication required" in anonymous.json()["detail"]
     assert await fleet.dead_letters() == 1, "nothing replayed or discarded"
 
 

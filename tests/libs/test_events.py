@@ -12,7 +12,6 @@ from guificloud.events.envelope import Envelope
 from guificloud.events.provisioner import BoxSync
 from guificloud.events.registry import DeviceAdded, Hardware
 from guificloud.logging import bind_contextvars
-from guificloud.settings import ServiceSettings
 
 pytestmark = pytest.mark.unit
 
@@ -104,9 +103,3 @@ def test_every_type_is_registered_once_with_its_subject_family() -> None:
             "box",
         }
         assert cls.SUBJECT.split(".")[0] == type_.split(".")[0]
-
-
-def test_placeholder_admin_token_refused_in_production() -> None:
-    with pytest.raises(ValueError, match="GUIFICLOUD_ADMIN_TOKEN"):
-        ServiceSettings(environment="production")
-    assert ServiceSettings(environment="production", admin_token="a-real-long-secret").port == 0

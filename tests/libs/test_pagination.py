@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import cast
 
 import httpx
@@ -12,8 +13,12 @@ from guificloud.errors import InvalidQuery, TooLarge, UnsupportedMedia
 from guificloud.http import create_base_app
 from guificloud.pagination import decode_cursor, encode_cursor, next_page_headers
 from guificloud.runtime import Runtime
+from guificloud.testing.tokens import TokenMint
 
 pytestmark = pytest.mark.unit
+
+APP_ONLY = SimpleNamespace(verifier=TokenMint().verifier())
+"""What create_base_app needs of a runtime when no route reaches the database."""
 
 
 def test_a_cursor_reads_back_and_a_foreign_one_is_refused() -> None:
@@ -36,7 +41,7 @@ def test_the_next_page_is_named_in_link_and_x_next_cursor() -> None:
 
 
 async def test_too_large_and_unsupported_media_are_413_and_415() -> None:
-    app = create_base_app(cast(Runtime, None), title="t", description="d")
+    app = create_base_app(cast(Runtime, APP_ONLY), title="t", description="d")
 
     @app.post("/big")
     async def big() -> None:

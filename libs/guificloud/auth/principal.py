@@ -2,9 +2,11 @@
 
 Roles are CONFINE's, per group: ``group_admin`` manages the group's members, nodes and
 slices; ``node_admin`` (technician) the group's nodes and boxes; ``slice_admin``
-(researcher) the group's slices. Operators stand above every group: every role check passes
-for them. A token minted from an API token carries ``scopes``: the actions it may take,
-beyond which its holder's roles do not reach; a login's token carries none (no restriction).
+(researcher) the group's slices. Ours adds ``publisher``: uploads and publishes images
+in the group's name (within its image quota). Operators stand above every group: every
+role check passes for them. A token minted from an API token carries ``scopes``: the
+actions it may take, beyond which its holder's roles do not reach; a login's token carries
+none (no restriction).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from uuid import UUID
 
 from guificloud.errors import Forbidden
 
-Role = Literal["group_admin", "node_admin", "slice_admin"]
+Role = Literal["group_admin", "node_admin", "slice_admin", "publisher"]
 ROLES: tuple[Role, ...] = get_args(Role)
 Kind = Literal["member", "tool"]
 

@@ -144,6 +144,18 @@ class ZoneDeleted(Event):
     zone_id: UUID
 
 
+class Ownership(BaseModel):
+    """Who a node belongs to: a member, a group, or both (a member's node run for a group).
+    Its owners (the member; the group's group and node admins) manage it and its boxes.
+    Both unset: a node imported from guifi.net that no member has claimed yet (operators
+    and the zone's maintainers manage it)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    owner_account_id: UUID | None = None
+    owner_group_id: UUID | None = None
+
+
 class NodeCreated(Event):
     TYPE = "registry.node.created"
     SUBJECT = "registry.node.created"
@@ -155,6 +167,17 @@ class NodeCreated(Event):
     longitude: float
     status: NodeStatus
     fields: dict[str, Any] = _fields()
+    owner: Ownership = Field(default_factory=Ownership)
+
+
+class NodeOwnerChanged(Event):
+    """A node passed to other owners (its devices and boxes with it)."""
+
+    TYPE = "registry.node.owner_changed"
+    SUBJECT = "registry.node.owner_changed"
+
+    node_id: UUID
+    owner: Ownership
 
 
 class NodeUpdated(Event):
@@ -185,6 +208,8 @@ class DeviceAdded(Event):
     type: str
     hardware: Hardware | None = None
     fields: dict[str, Any] = _fields()
+    owner: Ownership = Field(default_factory=Ownership)
+    """The node's owners when the device was added (later changes: ``node.owner_changed``)."""
 
 
 class DeviceUpdated(Event):

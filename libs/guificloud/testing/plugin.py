@@ -4,11 +4,15 @@
 - ``database_url``: a fresh database for this test, dropped afterwards.
 - ``nats_url``: the session's NATS with every stream deleted first, so no test sees
   another's messages.
+- ``authority``: the session's token authority (see :mod:`guificloud.testing.authority`);
+  every process a test starts verifies its tokens, runs in the ``test`` environment and
+  has its strong admin token.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import AsyncIterator, Iterator
 from uuid import uuid4
 
@@ -18,11 +22,34 @@ import pytest
 import pytest_asyncio
 from sqlalchemy.engine import make_url
 
+from guificloud.testing.authority import ADMIN_TOKEN, TestAuthority, serving_authority
 from guificloud.testing.servers import Servers, session_servers
 
 
 def _plain(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def authority() -> Iterator[TestAuthority]:
+    """Set in the environment before any test runs, so every process started inherits it;
+    a test that gives its own values (in a process's ``env``) still wins."""
+    given = {
+        "GUIFICLOUD_IDENTITY_URL": "",
+        "GUIFICLOUD_ENVIRONMENT": "test",
+        "GUIFICLOUD_ADMIN_TOKEN": ADMIN_TOKEN,
+    }
+    before = {name: os.environ.get(name) for name in given}
+    with serving_authority() as found:
+        os.environ.update({**given, "GUIFICLOUD_IDENTITY_URL": found.url})
+        try:
+            yield found
+        finally:
+            for name, value in before.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
 
 @pytest.fixture(scope="session")

@@ -55,7 +55,7 @@ def own_verifier(runtime: IdentityRuntime, authority: Authority) -> Verifier:
             raise TokenRejected("revoked", "access token of a revoked session: log in again")
 
     keys = KeySet(fetch, refresh_s=30.0, min_refetch_s=1.0)
-    return Verifier(keys, session_check=session_check)
+    return Verifier(keys, session_check=session_check, admin_token=runtime.settings.admin_token)
 
 
 def presented_token(credentials: Credentials) -> str:

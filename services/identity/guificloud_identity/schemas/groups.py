@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from guificloud.auth.principal import Role
+from guificloud.auth.principal import ROLES, Role
 from guificloud.events.identity import Quotas
 from guificloud_identity.schemas.common import Description
 
@@ -70,7 +70,7 @@ class MembershipIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    roles: list[Role] = Field(default_factory=list, max_length=3)
+    roles: list[Role] = Field(default_factory=list, max_length=len(ROLES))
 
 
 class MembershipOut(BaseModel):
