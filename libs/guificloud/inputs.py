@@ -17,6 +17,7 @@ route sees them (:mod:`guificloud.request_guard`).
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, Strict
@@ -41,8 +42,18 @@ Int64 = Annotated[int, Strict(), Field(ge=INT64_MIN, le=INT64_MAX)]
 """A ``BIGINT`` column, from a JSON body."""
 Number = Annotated[float, Strict()]
 """A ``DOUBLE PRECISION`` column, from a JSON body (NaN and Infinity never get this far)."""
-Int64Param = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
-"""A ``BIGINT`` column, from a query, path or header parameter."""
+DECIMAL_INTEGER = re.compile(r"-?[0-9]{1,19}")
+
+
+def _decimal_integer(value: Any) -> Any:
+    """Only digits: pydantic alone would also take ``+0.0``, ``1_000`` or `` 7 ``."""
+    if isinstance(value, str) and not DECIMAL_INTEGER.fullmatch(value):
+        raise PydanticCustomError("int_parsing", "Input should be a decimal integer")
+    return value
+
+
+Int64Param = Annotated[int, BeforeValidator(_decimal_integer), Field(ge=INT64_MIN, le=INT64_MAX)]
+"""A ``BIGINT`` column, from a query, path or header parameter (decimal digits only)."""
 
 
 def exact_integer_bounds(node: Any) -> Any:

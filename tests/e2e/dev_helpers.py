@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
@@ -23,13 +24,16 @@ class Dev:
         self.log = data_dir.parent / f"{data_dir.name}.out"
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> Dev:
+    def start(self, env: Mapping[str, str] | None = None) -> Dev:
+        """``env``: settings for the services dev starts (they inherit dev's environment)."""
         argv = [str(Path(sys.executable).with_name("guificloud")), "dev", "--no-seed"]
         argv += ["--data-dir", str(self.data_dir)]
         for name, port in self.ports.items():
             argv += [f"--{name}-port", str(port)]
         with self.log.open("ab") as out:
-            self.process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                argv, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+            )
         return self
 
     @property

@@ -16,10 +16,10 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from guificloud.devservers.ports import free_port
 from guificloud.events.envelope import Envelope
+from guificloud.testing.authority import ADMIN_TOKEN
 from guificloud.testing.processes import ServiceProcess
 
 SERVICES = ("registry", "provisioner", "monitor", "imagestore")
-ADMIN_TOKEN = "e2e-admin-token-0123456789"
 HARDWARE = {"arch": "amd64", "cores": 2, "ram_mb": 4096, "disk_gb": 120}
 
 
@@ -100,7 +100,17 @@ class System:
         return dict(response.json())
 
     def upload_distro(self, path: Path, version: str, *, arch: str = "amd64") -> dict[str, Any]:
-        return upload_distro(self.http, self.urls["imagestore"], path, version, arch=arch)
+        """Publish, then wait until the provisioner has heard of it: a box added at once is
+        then given it, not first configured as waiting for a distro."""
+        image = upload_distro(self.http, self.urls["imagestore"], path, version, arch=arch)
+        deadline = time.monotonic() + 30
+        while not any(
+            d["digest"] == image["digest"]
+            for d in self.http.get(self.url("provisioner", "/api/v1/distros")).json()
+        ):
+            assert time.monotonic() < deadline, f"the provisioner never heard of {version}"
+            time.sleep(0.1)
+        return image
 
     def box(self, box_id: str) -> dict[str, Any]:
         response = self.http.get(self.url("provisioner", f"/api/v1/boxes/{box_id}"))

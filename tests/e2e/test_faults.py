@@ -270,7 +270,9 @@ def test_postgres_killed_and_back_after_90s_mid_burst(
 def test_guificloud_dev_killed_and_started_again_mid_burst(
     started: Started, tmp_path: Path, distro_v1: Path
 ) -> None:
-    dev = Dev(tmp_path / "data").start()
+    unsigned = {"GUIFICLOUD_IMAGESTORE_REQUIRE_SIGNATURE": "false"}
+    """The test publishes an unsigned distro, as the e2e system does (no seed, no key)."""
+    dev = Dev(tmp_path / "data").start(unsigned)
     try:
         dev.wait_ready(90)
         started.note()
@@ -289,7 +291,7 @@ def test_guificloud_dev_killed_and_started_again_mid_burst(
             assert dev.process is not None
             dev.process.kill()
             dev.process.wait()
-            dev.start().wait_ready(90)
+            dev.start(unsigned).wait_ready(90)
 
         _burst_through(urls, token, tmp_path, started, fault, dev.tail)
     finally:
