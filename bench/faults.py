@@ -67,6 +67,8 @@ class Bench:
             "GUIFICLOUD_NATS_URL": self.nats.url,
             "GUIFICLOUD_DATA_DIR": str(root / "data"),
             "GUIFICLOUD_ADMIN_TOKEN": ADMIN,
+            "GUIFICLOUD_ENVIRONMENT": "development",  # as guificloud dev runs them
+            "GUIFICLOUD_IMAGESTORE_REQUIRE_SIGNATURE": "false",  # unsigned, as in development
             "GUIFICLOUD_IMAGESTORE_URL": self.urls["imagestore"],
             "GUIFICLOUD_LOG_LEVEL": "warning",
         }

@@ -203,6 +203,7 @@ def measure(root: Path, size: int) -> dict[str, object]:
                 "GUIFICLOUD_DATA_DIR": str(root / "data"),
                 "GUIFICLOUD_IMAGESTORE_REQUIRE_SIGNATURE": "false",  # unsigned, as in development
                 "GUIFICLOUD_LOG_LEVEL": "warning",
+                "GUIFICLOUD_ENVIRONMENT": "development",  # as guificloud dev runs them
             },
             log_dir=root,
         )

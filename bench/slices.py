@@ -239,6 +239,7 @@ async def measure_slice(
         "GUIFICLOUD_DATA_DIR": str(root / "data"),
         "GUIFICLOUD_ADMIN_TOKEN": ADMIN,
         "GUIFICLOUD_IMAGESTORE_URL": urls["imagestore"],
+        "GUIFICLOUD_ENVIRONMENT": "development",  # as guificloud dev runs them
         "GUIFICLOUD_IMAGESTORE_REQUIRE_SIGNATURE": "false",  # unsigned, as in development
         "GUIFICLOUD_LOG_LEVEL": "warning",
         "GUIFICLOUD_HEARTBEAT_INTERVAL_S": "1.0",
