@@ -2,6 +2,7 @@
 
 Every route needs a caller: members of a slice's group read it; its ``slice_admin`` and
 ``group_admin`` change it (see :mod:`guificloud_provisioner.access`, and the README).
+
 Changes run in a transaction of their own that is retried when PostgreSQL breaks a
 deadlock between concurrent placements; lists are pages of a JSON array with the next
 page in a ``Link: <...>; rel="next"`` header (and ``X-Next-Cursor``), as in the registry.
