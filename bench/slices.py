@@ -30,6 +30,7 @@ import asyncio
 import json
 import os
 import random
+import secrets
 import statistics
 import subprocess
 import sys
@@ -43,6 +44,7 @@ import httpx
 import nats
 from sqlalchemy import insert
 
+from guificloud.bus.connection import Bus
 from guificloud.db.engine import make_engine, make_session_factory
 from guificloud.db.migrations import upgrade
 from guificloud.db.uow import UnitOfWork
@@ -50,7 +52,9 @@ from guificloud.devservers.nats import NatsServer
 from guificloud.devservers.ports import free_port
 from guificloud.devservers.postgres import PostgresServer
 from guificloud.events.envelope import Envelope
+from guificloud.events.identity import GroupChanged, Quotas
 from guificloud.logging import configure_logging
+from guificloud.streams import IDENTITY
 from guificloud.testing.processes import ServiceProcess
 from guificloud_imagestore.distro import build_distro_rootfs
 from guificloud_provisioner.models import SCHEMA, Box, messaging
@@ -61,7 +65,8 @@ from guificloud_provisioner.slices.placement import candidates
 from guificloud_provisioner.slices.scheduler import Candidate
 
 SERVICES = ("registry", "provisioner", "monitor", "imagestore")
-ADMIN = "bench-admin-token-0123456789"
+ADMIN = secrets.token_urlsafe(32)  # an operator's credential, strong as outside development
+BENCH_GROUP = UUID("00000000-0000-4000-8000-00000000b0b0")
 TARGETS = {"place_1000_slivers_ms": 200.0, "slice_100_started_s": 5.0}
 SLIVER = {"memory_mb": 256, "disk_mb": 200, "cpu_share": 0.5}
 
@@ -137,7 +142,8 @@ async def load(database_url: str, request: scheduler.PlacementRequest) -> list[C
     try:
         uow = UnitOfWork(make_session_factory(engine), messaging, source="bench")
         async with uow:
-            found: list[Candidate] = await candidates(uow, ProvisionerSettings(), request, None)
+            settings = ProvisionerSettings(admin_token=ADMIN)
+            found: list[Candidate] = await candidates(uow, settings, request, None)
             return found
     finally:
         await engine.dispose()
@@ -191,6 +197,19 @@ async def post(client: httpx.AsyncClient, url: str, body: Any = None, **kw: Any)
     if response.status_code not in (200, 201, 202):
         raise RuntimeError(f"POST {url}: {response.status_code} {response.text[:500]}")
     return response.json()
+
+
+async def allow_slices(bus_url: str) -> None:
+    """The bench's group, as the identity service would announce it: slices, no quota."""
+    bus = await Bus.connect(bus_url, name="bench")
+    try:
+        await bus.declare((IDENTITY,))
+        group = GroupChanged(
+            group_id=BENCH_GROUP, name="bench", allow_nodes=True, allow_slices=True, quotas=Quotas()
+        )
+        await bus.publish(group.subject(), Envelope.wrap(group, source="bench"))
+    finally:
+        await bus.close()
 
 
 async def wait_fleet_ready(client: httpx.AsyncClient, provisioner: str, n: int) -> None:
@@ -254,7 +273,9 @@ async def measure_slice(
             proc.start(wait=False)
         for proc in procs:
             proc.wait_ready()
-        async with httpx.AsyncClient(timeout=60) as client:
+        await allow_slices(bus_url)
+        operator = {"Authorization": f"Bearer {ADMIN}"}
+        async with httpx.AsyncClient(timeout=60, headers=operator) as client:
             for name, version in (("guifi-community-distro", "1.0.0"), ("bench-sliver", "1.0")):
                 image = build_distro_rootfs(root / f"{name}.tar.gz", version)
                 await post(
@@ -303,7 +324,7 @@ async def measure_slice(
             await nc.flush()
             body = {
                 "name": "bench-slice",
-                "owner_group": "bench",
+                "group_id": str(BENCH_GROUP),
                 "image": {"name": "bench-sliver"},
                 "sliver_defaults": SLIVER,
                 "placement": {"count": n, "spread": True},

@@ -3,9 +3,10 @@ the dependencies, no servers."""
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Mapping
+from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 import httpx
@@ -160,3 +161,19 @@ async def test_rotation_is_followed_and_unknown_keys_refetched_at_most_so_often(
     with pytest.raises(TokenRejected) as rejected:
         await verifier.verify(mint.token(mint.member(), key=old))
     assert rejected.value.reason == "unknown_key" and mint.fetches == 3
+
+
+async def test_callers_during_the_first_fetch_wait_for_it() -> None:
+    """A burst of requests when a service starts: the first fetches the keys, the others
+    wait for that fetch instead of being told the keys are unavailable (503)."""
+    mint = TokenMint()
+
+    async def slow() -> Mapping[str, Any]:
+        await asyncio.sleep(0.1)
+        return await mint._fetch()
+
+    verifier = Verifier(KeySet(slow, min_refetch_s=5))
+    tokens = [mint.token(mint.member(login=f"m{i}")) for i in range(5)]
+    found = await asyncio.gather(*(verifier.verify(t) for t in tokens))
+    assert [p.login for p in found] == [f"m{i}" for i in range(5)]
+    assert mint.fetches == 1

@@ -1,6 +1,8 @@
-"""What the slice tests share: a provisioner process with a fast reconciler, ready boxes
-made through the real events (device added, distro published, agent report, monitor
-verdict), a box that acts on its desired state as an agent would, and event capture."""
+"""What the slice tests share: a provisioner process with a fast reconciler, a group that
+may have slices (its facts published as the identity service does) with a slice admin whose
+token the client sends, ready boxes made through the real events (device added, distro
+published, agent report, monitor verdict), a box that acts on its desired state as an agent
+would, and event capture."""
 
 from __future__ import annotations
 
@@ -16,18 +18,23 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import httpx
+from sqlalchemy import text
 
+from guificloud.auth import Principal
 from guificloud.bus.connection import Bus
+from guificloud.db.engine import make_engine
 from guificloud.events.agent import AgentReported, SliverStatus
 from guificloud.events.envelope import Envelope, Event
+from guificloud.events.identity import Quotas
 from guificloud.events.imagestore import ImagePublished
 from guificloud.events.monitor import BoxOffline, BoxOnline
-from guificloud.events.registry import DeviceAdded, Hardware, ZoneCreated
+from guificloud.events.registry import DeviceAdded, Hardware, Ownership, ZoneCreated
 from guificloud.states import REACHES
 from guificloud.streams import IMAGESTORE, MONITOR, REGISTRY
+from guificloud.testing.authority import ADMIN_TOKEN, TestAuthority
 from guificloud.testing.processes import ServiceProcess
 
-ADMIN = "slices-test-admin-token"
+OPERATOR = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 DISTRO = "sha256:" + "d1" * 32
 APP = "sha256:" + "a1" * 32
 APP_ARM = "sha256:" + "a2" * 32
@@ -49,10 +56,44 @@ class SimBox:
 
 @dataclass
 class Harness:
+    """``client`` sends the token of ``manager``, the slice admin of ``group``."""
+
     client: httpx.AsyncClient
     bus: Bus
+    authority: TestAuthority
+    nats_url: str
+    database_url: str
+    group: UUID = field(default_factory=uuid4)
+    manager: Principal | None = None
     proc: ServiceProcess | None = None
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    async def new_group(
+        self, group: UUID | None = None, *, allow_slices: bool = True, quotas: Quotas | None = None
+    ) -> UUID:
+        """A group (or a new state of one) as the identity service tells it, once the
+        provisioner has heard of it."""
+        group = group or uuid4()
+        await self.authority.group(
+            self.nats_url, group, allow_slices=allow_slices, quotas=quotas or Quotas()
+        )
+        engine = make_engine(self.database_url)
+        query = text("SELECT allow_slices, quotas FROM provisioner.group_facts WHERE group_id = :g")
+        wanted = (allow_slices, (quotas or Quotas()).model_dump())
+        try:
+            deadline = time.monotonic() + 15
+            while True:
+                async with engine.connect() as conn:
+                    row = (await conn.execute(query, {"g": group})).first()
+                if row is not None and (row.allow_slices, row.quotas) == wanted:
+                    return group
+                assert time.monotonic() < deadline, f"the provisioner never heard of {group}"
+                await asyncio.sleep(0.05)
+        finally:
+            await engine.dispose()
+
+    def headers(self, principal: Principal) -> dict[str, str]:
+        return self.authority.headers(principal)
 
     async def publish(self, event: Event) -> None:
         await self.bus.publish(event.subject(), Envelope.wrap(event, source="test"))
@@ -119,6 +160,7 @@ class Harness:
         ram_mb: int = 2048,
         disk_gb: int = 4,
         same_node: bool = False,
+        owner: Ownership | None = None,
     ) -> list[SimBox]:
         """``n`` ready, online boxes (platform reserve 512 MB / 2 GB is taken off)."""
         node = uuid4()
@@ -132,14 +174,13 @@ class Harness:
                     name="box",
                     type="cloudy",
                     hardware=Hardware(arch=arch, cores=2, ram_mb=ram_mb, disk_gb=disk_gb),
+                    owner=owner or Ownership(),
                 )
             )
         for box in made:
             path = f"/api/v1/boxes/{box.id}"
             detail = await self.wait(path, lambda b: b["desired_distro"] is not None)
-            config = await self.client.get(
-                f"{path}/config", headers={"Authorization": f"Bearer {ADMIN}"}
-            )
+            config = await self.client.get(f"{path}/config", headers=OPERATOR)
             box.token = config.json()["token"]
             await self.report(box, state="running", generation=detail["generation"])
             await self.publish(BoxOnline(box_id=box.id, last_seen=datetime.now(UTC)))
@@ -198,7 +239,7 @@ class Harness:
 
     async def create_slice(self, **body: Any) -> dict[str, Any]:
         body.setdefault("name", "s")
-        body.setdefault("owner_group", "lab")
+        body.setdefault("group_id", str(self.group))
         body.setdefault("image", {"name": "webapp"})
         response = await self.client.post("/api/v1/slices", json=body)
         assert response.status_code == 201, response.text
@@ -210,13 +251,37 @@ class Harness:
         return response.json()  # type: ignore[no-any-return]
 
 
+def provisioner_env(database_url: str, nats_url: str, **settings: str) -> dict[str, str]:
+    return {
+        "GUIFICLOUD_DATABASE_URL": database_url,
+        "GUIFICLOUD_NATS_URL": nats_url,
+        **FAST,
+        **{f"GUIFICLOUD_PROVISIONER_{k.upper()}": v for k, v in settings.items()},
+    }
+
+
 @asynccontextmanager
 async def harness(
-    database_url: str, nats_url: str, tmp_path: Path, **settings: str
+    authority: TestAuthority,
+    database_url: str,
+    nats_url: str,
+    tmp_path: Path,
+    *,
+    quotas: Quotas | None = None,
+    **settings: str,
 ) -> AsyncIterator[Harness]:
+    """A provisioner with ``h.group`` known to it (allowed slices, within ``quotas``)."""
     bus = await Bus.connect(nats_url, name="test")
     await bus.declare((REGISTRY, IMAGESTORE, MONITOR))
-    h = Harness(client=httpx.AsyncClient(timeout=10), bus=bus)
+    h = Harness(
+        client=httpx.AsyncClient(timeout=10),
+        bus=bus,
+        authority=authority,
+        nats_url=nats_url,
+        database_url=database_url,
+    )
+    h.manager = authority.member(login="lab-admin", groups={h.group: {"slice_admin"}})
+    h.client.headers.update(h.headers(h.manager))
 
     async def capture(msg: Any) -> None:
         h.events.append((msg.subject, json.loads(msg.data)["data"]))
@@ -226,18 +291,13 @@ async def harness(
     proc = ServiceProcess(
         "guificloud_provisioner",
         log_dir=tmp_path,
-        env={
-            "GUIFICLOUD_DATABASE_URL": database_url,
-            "GUIFICLOUD_NATS_URL": nats_url,
-            "GUIFICLOUD_ADMIN_TOKEN": ADMIN,
-            **FAST,
-            **{f"GUIFICLOUD_PROVISIONER_{k.upper()}": v for k, v in settings.items()},
-        },
+        env=provisioner_env(database_url, nats_url, **settings),
     )
     proc.start()
     h.proc = proc
     h.client.base_url = httpx.URL(proc.url)
     try:
+        await h.new_group(h.group, quotas=quotas)
         yield h
     finally:
         await h.client.aclose()

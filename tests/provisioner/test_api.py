@@ -19,10 +19,11 @@ from guificloud.events.envelope import Envelope, Event
 from guificloud.events.imagestore import ImagePublished
 from guificloud.events.registry import DeviceAdded, Hardware
 from guificloud.streams import IMAGESTORE, REGISTRY
+from guificloud.testing.authority import ADMIN_TOKEN
 from guificloud.testing.processes import ServiceProcess
 
 pytestmark = pytest.mark.integration
-ADMIN = "provisioner-test-admin-token"
+OPERATOR = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 @pytest_asyncio.fixture
@@ -37,7 +38,6 @@ async def provisioner(
         env={
             "GUIFICLOUD_DATABASE_URL": database_url,
             "GUIFICLOUD_NATS_URL": nats_url,
-            "GUIFICLOUD_ADMIN_TOKEN": ADMIN,
             "GUIFICLOUD_IMAGESTORE_URL": "http://images.example:8104",
         },
     )
@@ -86,9 +86,7 @@ async def test_cloud_device_becomes_configured_box_with_credentials(provisioner)
 
     box_path = f"/api/v1/boxes/{event.device_id}"
     assert (await client.get(f"{box_path}/config")).status_code == 401
-    config = (
-        await client.get(f"{box_path}/config", headers={"Authorization": f"Bearer {ADMIN}"})
-    ).json()
+    config = (await client.get(f"{box_path}/config", headers=OPERATOR)).json()
     assert config["box_id"] == str(event.device_id) and len(config["token"]) >= 32
 
     assert (await client.get(f"{box_path}/desired")).status_code == 401
@@ -217,9 +215,7 @@ async def test_signed_distros_trusted_keys_and_deprecation(provisioner) -> None:
     await _publish(bus, event)
     box_path = f"/api/v1/boxes/{event.device_id}"
     await _wait(client, box_path, lambda b: b["state"] == "configured")
-    config = (
-        await client.get(f"{box_path}/config", headers={"Authorization": f"Bearer {ADMIN}"})
-    ).json()
+    config = (await client.get(f"{box_path}/config", headers=OPERATOR)).json()
     assert config["trusted_keys"] == {kid: public}
     auth = {"Authorization": f"Bearer {config['token']}"}
     desired = (await client.get(f"{box_path}/desired", headers=auth)).json()

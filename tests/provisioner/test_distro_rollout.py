@@ -15,12 +15,12 @@ from typer.testing import CliRunner
 from guificloud import signing
 from guificloud.bus.connection import Bus
 from guificloud.events.imagestore import ImagePublished, PublisherKeyAdded
+from guificloud.testing.authority import ADMIN_TOKEN
 from guificloud_cli.main import app
-from tests.provisioner.test_api import ADMIN, _device, _publish, _wait, provisioner
+from tests.provisioner.test_api import OPERATOR, _device, _publish, _wait, provisioner
 
 __all__ = ["provisioner"]  # the fixture, shared with test_api
 
-OPERATOR = {"Authorization": f"Bearer {ADMIN}"}
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
@@ -100,7 +100,9 @@ async def test_a_new_version_reaches_new_boxes_only_until_an_operator_moves_the_
 
     box_id = running.rsplit("/", 1)[1]
     url = str(client.base_url)
-    runner = CliRunner(env={"GUIFICLOUD_PROVISIONER_URL": url, "GUIFICLOUD_ADMIN_TOKEN": ADMIN})
+    runner = CliRunner(
+        env={"GUIFICLOUD_PROVISIONER_URL": url, "GUIFICLOUD_ADMIN_TOKEN": ADMIN_TOKEN}
+    )
     command = ["distro", "assign", "--box", box_id, "--version", "2.0.0", "--output", "json"]
     result = await asyncio.to_thread(runner.invoke, app, command)
     assert result.exit_code == 0, result.output

@@ -9,6 +9,7 @@ from uuid import uuid4
 
 import pytest
 
+from guificloud.testing.authority import TestAuthority
 from tests.provisioner.slices_support import harness
 
 pytestmark = pytest.mark.integration
@@ -18,15 +19,15 @@ REPLAYED = "Idempotent-Replayed"
 
 
 async def test_slices_and_slivers_are_created_once_per_key(
-    database_url: str, nats_url: str, tmp_path: Path
+    authority: TestAuthority, database_url: str, nats_url: str, tmp_path: Path
 ) -> None:
-    async with harness(database_url, nats_url, tmp_path) as h:
+    async with harness(authority, database_url, nats_url, tmp_path) as h:
         await h.publish_images()
         zone = await h.zone()
         first_box, second_box = await h.boxes(2, zone_id=zone)
         body = {
             "name": "lab",
-            "owner_group": "lab",
+            "group_id": str(h.group),
             "image": {"name": "webapp"},
             "placement": {"boxes": [str(first_box.id)]},
         }

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from guificloud.events.agent import SliverStatus
+from guificloud.testing.authority import TestAuthority
 from tests.provisioner.slices_support import APP, Harness, SimBox, harness
 
 pytestmark = pytest.mark.integration
@@ -28,9 +29,9 @@ async def _settle(h: Harness, slice_id: str, boxes: list[SimBox], state: str) ->
 
 
 async def test_register_deploy_start_and_back(
-    database_url: str, nats_url: str, tmp_path: Path
+    authority: TestAuthority, database_url: str, nats_url: str, tmp_path: Path
 ) -> None:
-    async with harness(database_url, nats_url, tmp_path) as h:
+    async with harness(authority, database_url, nats_url, tmp_path) as h:
         await h.publish_images()
         boxes = await h.boxes(2, zone_id=await h.zone())
         slice_ = await h.create_slice(placement={"boxes": [str(b.id) for b in boxes]})
@@ -74,24 +75,34 @@ async def test_register_deploy_start_and_back(
 
         put = await h.client.put(
             f"/api/v1/slices/{sid}",
-            json={"name": "s", "description": "", "owner_group": "lab", "set_state": "start"},
+            json={"name": "s", "description": "", "group_id": str(h.group), "set_state": "start"},
         )
         assert put.status_code == 422 and put.json()["detail"][0]["loc"] == ["body", "set_state"]
+        elsewhere = str(await h.new_group())
         put = await h.client.put(
             f"/api/v1/slices/{sid}",
-            json={"name": "renamed", "description": "d", "owner_group": "x"},
+            json={"name": "s", "description": "", "group_id": elsewhere},
+        )
+        assert put.status_code == 422 and put.json()["detail"][0]["loc"] == ["body", "group_id"]
+        put = await h.client.put(
+            f"/api/v1/slices/{sid}", json={"name": "renamed", "description": "d"}
         )
         assert put.status_code == 200 and put.json()["set_state"] == "register"
+        assert put.json()["group_id"] == str(h.group)
         assert (await h.desired(boxes[0]))["slivers"][0]["slice_name"] == "renamed"
-        listed = await h.client.get("/api/v1/slices", params={"owner_group": "x"})
+        listed = await h.client.get("/api/v1/slices", params={"group_id": str(h.group)})
         assert [s["id"] for s in listed.json()] == [sid]
-        assert (await h.client.get("/api/v1/slices", params={"owner_group": "lab"})).json() == []
+        operator = h.headers(h.authority.operator())
+        other = await h.client.get(
+            "/api/v1/slices", params={"group_id": elsewhere}, headers=operator
+        )
+        assert other.status_code == 200 and other.json() == []
 
 
 async def test_sliver_overrides_lower_the_state_and_change_the_image(
-    database_url: str, nats_url: str, tmp_path: Path
+    authority: TestAuthority, database_url: str, nats_url: str, tmp_path: Path
 ) -> None:
-    async with harness(database_url, nats_url, tmp_path) as h:
+    async with harness(authority, database_url, nats_url, tmp_path) as h:
         await h.publish_images()
         *boxes, third = await h.boxes(3, zone_id=await h.zone())
         slice_ = await h.create_slice(
@@ -149,9 +160,9 @@ async def test_sliver_overrides_lower_the_state_and_change_the_image(
 
 
 async def test_reset_renew_and_old_instances_ignored(
-    database_url: str, nats_url: str, tmp_path: Path
+    authority: TestAuthority, database_url: str, nats_url: str, tmp_path: Path
 ) -> None:
-    async with harness(database_url, nats_url, tmp_path) as h:
+    async with harness(authority, database_url, nats_url, tmp_path) as h:
         await h.publish_images()
         (box,) = await h.boxes(1, zone_id=await h.zone())
         slice_ = await h.create_slice(placement={"count": 1}, set_state="start")
@@ -182,9 +193,9 @@ async def test_reset_renew_and_old_instances_ignored(
 
 
 async def test_delete_takes_slivers_off_boxes_then_the_slice_goes(
-    database_url: str, nats_url: str, tmp_path: Path
+    authority: TestAuthority, database_url: str, nats_url: str, tmp_path: Path
 ) -> None:
-    async with harness(database_url, nats_url, tmp_path) as h:
+    async with harness(authority, database_url, nats_url, tmp_path) as h:
         await h.publish_images()
         boxes = await h.boxes(2, zone_id=await h.zone())
         slice_ = await h.create_slice(placement={"count": 2}, set_state="deploy")

@@ -9,16 +9,17 @@ from pathlib import Path
 import httpx
 import pytest
 
+from guificloud.testing.authority import TestAuthority
 from guificloud.testing.processes import ServiceProcess
-from tests.provisioner.slices_support import ADMIN, APP_ARM, FAST, harness
+from tests.provisioner.slices_support import APP_ARM, harness, provisioner_env
 
 pytestmark = pytest.mark.integration
 
 
 async def test_placement_respects_zone_subtree_arch_spread_and_capacity(
-    database_url: str, nats_url: str, tmp_path: Path
+    authority: TestAuthority, database_url: str, nats_url: str, tmp_path: Path
 ) -> None:
-    async with harness(database_url, nats_url, tmp_path) as h:
+    async with harness(authority, database_url, nats_url, tmp_path) as h:
         await h.publish_images()
         root = await h.zone()
         child = await h.zone(root)
@@ -43,7 +44,7 @@ async def test_placement_respects_zone_subtree_arch_spread_and_capacity(
             "/api/v1/slices",
             json={
                 "name": "too-many",
-                "owner_group": "lab",
+                "group_id": str(h.group),
                 "image": {"name": "webapp"},
                 "placement": {"count": 4, "zone_id": str(root), "arch": "amd64"},
             },
@@ -66,7 +67,7 @@ async def test_placement_respects_zone_subtree_arch_spread_and_capacity(
             "/api/v1/slices",
             json={
                 "name": "full",
-                "owner_group": "lab",
+                "group_id": str(h.group),
                 "image": {"name": "webapp"},
                 "placement": {"boxes": [str(deep[0].id)]},
             },
@@ -76,7 +77,7 @@ async def test_placement_respects_zone_subtree_arch_spread_and_capacity(
             "/api/v1/slices",
             json={
                 "name": "roomy",
-                "owner_group": "lab",
+                "group_id": str(h.group),
                 "image": {"name": "webapp"},
                 "placement": {"count": 1, "min_free_memory_mb": 1500},
             },
@@ -110,13 +111,15 @@ BAD_INPUT: list[tuple[dict[str, object], str]] = [
 ]
 
 
-async def test_bad_input_names_the_field(database_url: str, nats_url: str, tmp_path: Path) -> None:
-    async with harness(database_url, nats_url, tmp_path) as h:
+async def test_bad_input_names_the_field(
+    authority: TestAuthority, database_url: str, nats_url: str, tmp_path: Path
+) -> None:
+    async with harness(authority, database_url, nats_url, tmp_path) as h:
         await h.publish_images()
         for change, field in BAD_INPUT:
             body = {
                 "name": "s",
-                "owner_group": "lab",
+                "group_id": str(h.group),
                 "image": {"name": "webapp"},
                 "placement": {"count": 1},
                 **change,
@@ -129,9 +132,9 @@ async def test_bad_input_names_the_field(database_url: str, nats_url: str, tmp_p
 
 
 async def test_two_instances_placing_at_once_never_over_commit(
-    database_url: str, nats_url: str, tmp_path: Path
+    authority: TestAuthority, database_url: str, nats_url: str, tmp_path: Path
 ) -> None:
-    async with harness(database_url, nats_url, tmp_path) as h:
+    async with harness(authority, database_url, nats_url, tmp_path) as h:
         await h.publish_images()
         zone = await h.zone()
         # Each box has room for exactly one sliver of 1024 MB (2048 - 512 reserve).
@@ -139,22 +142,19 @@ async def test_two_instances_placing_at_once_never_over_commit(
         second = ServiceProcess(
             "guificloud_provisioner",
             log_dir=tmp_path / "second",
-            env={
-                "GUIFICLOUD_DATABASE_URL": database_url,
-                "GUIFICLOUD_NATS_URL": nats_url,
-                "GUIFICLOUD_ADMIN_TOKEN": ADMIN,
-                **FAST,
-            },
+            env=provisioner_env(database_url, nats_url),
         )
         (tmp_path / "second").mkdir()
         second.start()
         try:
-            async with httpx.AsyncClient(base_url=second.url, timeout=20) as other:
+            async with httpx.AsyncClient(
+                base_url=second.url, timeout=20, headers=h.client.headers
+            ) as other:
 
                 def body(i: int) -> dict[str, object]:
                     return {
                         "name": f"race-{i}",
-                        "owner_group": "lab",
+                        "group_id": str(h.group),
                         "image": {"name": "webapp"},
                         "sliver_defaults": {"memory_mb": 1024},
                         "placement": {"count": 2},

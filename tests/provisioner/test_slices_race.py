@@ -17,13 +17,14 @@ from guificloud.db import migrations
 from guificloud.db.engine import make_engine, make_session_factory
 from guificloud.db.uow import UnitOfWork
 from guificloud.errors import Conflict
+from guificloud.testing.authority import ADMIN_TOKEN
 from guificloud_provisioner.models import Box, messaging
 from guificloud_provisioner.settings import ProvisionerSettings
 from guificloud_provisioner.slices import placement
 from guificloud_provisioner.slices.scheduler import PlacementRequest
 
 pytestmark = pytest.mark.integration
-SETTINGS = ProvisionerSettings()
+SETTINGS = ProvisionerSettings(admin_token=ADMIN_TOKEN)  # built at import, before the fixtures
 ONE_SLIVER = PlacementRequest(count=0, memory_mb=1024, disk_mb=200, spread=False)
 
 

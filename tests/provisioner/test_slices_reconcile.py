@@ -9,16 +9,22 @@ from pathlib import Path
 import pytest
 
 from guificloud.events.agent import SliverStatus
+from guificloud.testing.authority import TestAuthority
 from tests.provisioner.slices_support import harness
 
 pytestmark = pytest.mark.integration
 
 
 async def test_reconciler_resends_sync_then_gives_up_and_heals(
-    database_url: str, nats_url: str, tmp_path: Path
+    authority: TestAuthority, database_url: str, nats_url: str, tmp_path: Path
 ) -> None:
     async with harness(
-        database_url, nats_url, tmp_path, reconcile_backoff_s="0.1", reconcile_max_attempts="3"
+        authority,
+        database_url,
+        nats_url,
+        tmp_path,
+        reconcile_backoff_s="0.1",
+        reconcile_max_attempts="3",
     ) as h:
         await h.publish_images()
         (box,) = await h.boxes(1, zone_id=await h.zone())
@@ -43,9 +49,9 @@ async def test_reconciler_resends_sync_then_gives_up_and_heals(
 
 
 async def test_box_loss_replaces_only_where_allowed_and_cleans_up_on_return(
-    database_url: str, nats_url: str, tmp_path: Path
+    authority: TestAuthority, database_url: str, nats_url: str, tmp_path: Path
 ) -> None:
-    async with harness(database_url, nats_url, tmp_path, replace_grace_s="0.5") as h:
+    async with harness(authority, database_url, nats_url, tmp_path, replace_grace_s="0.5") as h:
         await h.publish_images()
         b0, b1, b2 = await h.boxes(3, zone_id=await h.zone())
         movable = await h.create_slice(
@@ -82,15 +88,18 @@ async def test_box_loss_replaces_only_where_allowed_and_cleans_up_on_return(
 
 
 async def test_expiry_warns_once_then_deletes(
-    database_url: str, nats_url: str, tmp_path: Path
+    authority: TestAuthority, database_url: str, nats_url: str, tmp_path: Path
 ) -> None:
-    async with harness(database_url, nats_url, tmp_path, slice_expiry_warning_days="1") as h:
+    async with harness(
+        authority, database_url, nats_url, tmp_path, slice_expiry_warning_days="1"
+    ) as h:
         await h.publish_images()
         (box,) = await h.boxes(1, zone_id=await h.zone())
         short = await h.create_slice(placement={"count": 1}, expires_in_days=1.5 / 86400)
         long = await h.create_slice(placement={"boxes": [str(box.id)]}, expires_in_days=2)
         warned = await h.wait_event("provisioner.slice.expiring", slice_id=short["id"])
-        assert warned["owner_group"] == "lab"
+        assert warned["group_id"] == str(h.group)
+        assert warned["owner_group"] == f"group-{str(h.group)[:8]}"  # its name then
         await h.wait_event("provisioner.slice.deleted", slice_id=short["id"], reason="expired")
         assert len(h.seen("provisioner.slice.expiring", slice_id=short["id"])) == 1
         assert [s["slice_id"] for s in (await h.desired(box))["slivers"]] == [long["id"]]
@@ -103,9 +112,9 @@ async def test_expiry_warns_once_then_deletes(
 
 
 async def test_provisioner_restart_mid_deploy_converges(
-    database_url: str, nats_url: str, tmp_path: Path
+    authority: TestAuthority, database_url: str, nats_url: str, tmp_path: Path
 ) -> None:
-    async with harness(database_url, nats_url, tmp_path, reconcile_backoff_s="0.3") as h:
+    async with harness(authority, database_url, nats_url, tmp_path, reconcile_backoff_s="0.3") as h:
         await h.publish_images()
         boxes = await h.boxes(2, zone_id=await h.zone())
         slice_ = await h.create_slice(placement={"count": 2})

@@ -86,6 +86,9 @@ class KeySet:
         may_fetch = self._attempted_at is None or now - self._attempted_at >= self._min_refetch_s
         if (stale or kid not in self._keys) and may_fetch:
             await self.refresh()
+        elif self._fetched_at is None and self._lock.locked():
+            async with self._lock:  # the first fetch is under way: its keys, not a 503
+                pass
         if self._fetched_at is None:
             raise KeysUnavailable(f"cannot fetch the identity service's keys: {self._error}")
         return self._keys.get(kid)

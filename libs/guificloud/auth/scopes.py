@@ -15,6 +15,7 @@ SCOPES: dict[str, str] = {
     "slices.read": "read slices and slivers",
     "slices.write": "create, change, renew, reset and delete slices",
     "boxes.read": "read box configuration (with its credentials)",
+    "boxes.write": "move boxes to another distro version (operators)",
     "images.read": "download images",
     "images.publish": "upload and publish images",
     "monitor.read": "read per-member monitoring",

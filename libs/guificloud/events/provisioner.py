@@ -79,10 +79,13 @@ class SliceCreated(Event):
     slice_id: UUID
     name: str
     owner_group: str
+    """The group's name when the slice was made."""
     image_digest: str
     set_state: SetState
     instance: int
     expires_at: datetime
+    group_id: UUID | None = None
+    """The group the slice belongs to (None: a slice made before groups)."""
 
 
 class SliceUpdated(Event):
@@ -112,6 +115,8 @@ class SliceExpiring(Event):
     slice_id: UUID
     owner_group: str
     expires_at: datetime
+    group_id: UUID | None = None
+    """The group the slice belongs to (None: a slice made before groups)."""
 
 
 class SliceReset(Event):

@@ -1,4 +1,8 @@
-"""The provisioner's HTTP API under ``/api/v1``: boxes for people, desired state for agents."""
+"""The provisioner's HTTP API under ``/api/v1``: boxes for people, desired state for agents.
+
+Box states and distros are public reads (fleet status); a box's configuration is for its
+node's owners and operators; moving boxes to another distro is for operators (see
+:mod:`guificloud_provisioner.access`)."""
 
 from __future__ import annotations
 
@@ -11,12 +15,13 @@ from fastapi import APIRouter, Depends, FastAPI, Query
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 
+from guificloud.auth import PrincipalDep
 from guificloud.boxes import BoxConfig, DesiredState, DistroSpec
 from guificloud.db.uow import UnitOfWork
 from guificloud.errors import NotFound, Unauthorized
-from guificloud.http import AdminDep, UowDep, create_base_app
+from guificloud.http import UowDep, create_base_app
 from guificloud.states import BoxState
-from guificloud_provisioner import distro_choice, distro_rollout
+from guificloud_provisioner import access, distro_choice, distro_rollout
 from guificloud_provisioner.models import Box, BoxTransition, DistroImage
 from guificloud_provisioner.runtime import ProvisionerRuntime, ProvisionerRuntimeDep
 from guificloud_provisioner.schemas import (
@@ -31,7 +36,7 @@ from guificloud_provisioner.schemas import (
 from guificloud_provisioner.slices.api import router as slices_router
 from guificloud_provisioner.slices.desired import box_slivers
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=access.REFUSED)
 
 
 async def _box(uow: UnitOfWork, box_id: UUID) -> Box:
@@ -78,12 +83,14 @@ async def get_box(box_id: UUID, uow: UowDep) -> BoxDetail:
     )
 
 
-@router.get(
-    "/boxes/{box_id}/config", response_model=BoxConfig, tags=["boxes"], dependencies=[AdminDep]
-)
-async def get_box_config(box_id: UUID, uow: UowDep, runtime: ProvisionerRuntimeDep) -> BoxConfig:
-    """The configuration a box is set up with, credentials included (operators only)."""
+@router.get("/boxes/{box_id}/config", response_model=BoxConfig, tags=["boxes"])
+async def get_box_config(
+    box_id: UUID, uow: UowDep, principal: PrincipalDep, runtime: ProvisionerRuntimeDep
+) -> BoxConfig:
+    """The configuration a box is set up with, credentials included: for its node's owners
+    (the owning member; the owning group's node_admin and group_admin) and operators."""
     box = await _box(uow, box_id)
+    access.ensure_box_technician(principal, box)
     if box.token is None:
         raise NotFound(f"box {box_id} is not configured yet")
     settings = runtime.settings
@@ -138,7 +145,8 @@ async def list_distros(uow: UowDep) -> list[DistroImage]:
 
 
 ASSIGN_REFUSED: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No or a wrong admin token"},
+    401: {"description": "No token, or a wrong one"},
+    403: {"description": "Not an operator, or a token without the boxes.write scope"},
     404: {"description": "A box that does not exist"},
     409: {"description": "A box not configured yet, or no such distro for its arch"},
     413: {"description": "A request body over 1 MiB"},
@@ -149,14 +157,18 @@ ASSIGN_REFUSED: dict[int | str, dict[str, Any]] = {
     "/boxes/{box_id}/distro",
     response_model=DistroAssigned,
     tags=["distros"],
-    dependencies=[AdminDep],
     responses=ASSIGN_REFUSED,
 )
 async def assign_box_distro(
-    box_id: UUID, body: DistroAssignIn, uow: UowDep, runtime: ProvisionerRuntimeDep
+    box_id: UUID,
+    body: DistroAssignIn,
+    uow: UowDep,
+    principal: PrincipalDep,
+    runtime: ProvisionerRuntimeDep,
 ) -> DistroAssigned:
     """Move one box to a distro version, the current one by default (operators only): a
     published distro reaches only boxes that have none."""
+    access.ensure_operator(principal, access.BOXES_WRITE)
     [moved] = await distro_rollout.assign_distro(uow, runtime.settings, [box_id], body.version)
     await uow.commit()
     return DistroAssigned(**asdict(moved))
@@ -166,14 +178,14 @@ async def assign_box_distro(
     "/distros/assign",
     response_model=list[DistroAssigned],
     tags=["distros"],
-    dependencies=[AdminDep],
     responses=ASSIGN_REFUSED,
 )
 async def assign_distro(
-    body: DistroRolloutIn, uow: UowDep, runtime: ProvisionerRuntimeDep
+    body: DistroRolloutIn, uow: UowDep, principal: PrincipalDep, runtime: ProvisionerRuntimeDep
 ) -> list[DistroAssigned]:
     """Move the listed boxes (every configured box if none listed) to a distro version, the
     current one by default (operators only); all or none."""
+    access.ensure_operator(principal, access.BOXES_WRITE)
     moved = await distro_rollout.assign_distro(uow, runtime.settings, body.box_ids, body.version)
     await uow.commit()
     return [DistroAssigned(**asdict(m)) for m in moved]

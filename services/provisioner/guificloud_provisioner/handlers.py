@@ -9,11 +9,13 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime
 
+from sqlalchemy import update
+
 from guificloud.db.uow import UnitOfWork
 from guificloud.errors import PermanentFailure
 from guificloud.events.agent import AgentReported
 from guificloud.events.provisioner import BoxDeploying, BoxFailed, BoxReady, BoxRegistered
-from guificloud.events.registry import CLOUD_DEVICE_TYPES, DeviceAdded
+from guificloud.events.registry import CLOUD_DEVICE_TYPES, DeviceAdded, NodeOwnerChanged
 from guificloud.logging import get_logger
 from guificloud_provisioner import configured, distro_choice
 from guificloud_provisioner.models import Box
@@ -47,6 +49,8 @@ async def handle_device_added(
         disk_gb=hw.disk_gb,
         state=None,
         generation=0,
+        owner_account_id=event.owner.owner_account_id,
+        owner_group_id=event.owner.owner_group_id,
     )
     uow.session.add(box)
     transition(uow, box, "registered")
@@ -72,6 +76,21 @@ async def handle_device_added(
         node_id=str(box.node_id),
         distro=image.digest if image else None,
     )
+
+
+async def handle_node_owner_changed(event: NodeOwnerChanged, uow: UnitOfWork) -> None:
+    """Every box of the node passes to its new owners (who may then see its credentials).
+    Handled in order with the node's devices (one consumer, one partition per node)."""
+    await uow.session.execute(
+        update(Box)
+        .where(Box.node_id == event.node_id)
+        .values(
+            owner_account_id=event.owner.owner_account_id,
+            owner_group_id=event.owner.owner_group_id,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    log.info("box.owners_changed", node_id=str(event.node_id))
 
 
 async def handle_agent_reported(

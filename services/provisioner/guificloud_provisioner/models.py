@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from guificloud.db.group_facts import GroupFacts
 from guificloud.db.idempotency import define_idempotency_table
 from guificloud.db.messaging import define_messaging_tables
 from guificloud.states import AgentState, BoxState
@@ -30,6 +31,8 @@ SCHEMA = "provisioner"
 metadata = MetaData(schema=SCHEMA)
 messaging = define_messaging_tables(metadata)
 idempotency = define_idempotency_table(metadata)
+group_facts = GroupFacts(metadata)
+"""Which groups may have slices, and their quotas (``identity.group.*``)."""
 
 
 class Base(DeclarativeBase):
@@ -61,6 +64,10 @@ class Box(Base):
     agent_state: Mapped[AgentState | None] = mapped_column(String(16))
     actual_digest: Mapped[str | None] = mapped_column(String(71))
     last_report_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The node's owners (``registry.device.added``, then ``registry.node.owner_changed``):
+    # with operators, the only ones who see the box's credentials. None: nobody's yet.
+    owner_account_id: Mapped[UUID | None] = mapped_column()
+    owner_group_id: Mapped[UUID | None] = mapped_column()
     # The flow that onboarded the box: its state events carry it, whatever report moved them.
     correlation_id: Mapped[str | None] = mapped_column(Text)
     # What slivers hold of the box (its capacity is its hardware less the platform reserve).

@@ -14,26 +14,40 @@ from guificloud.events.imagestore import (
 from guificloud.events.monitor import BoxOffline, BoxOnline
 from guificloud.events.registry import (
     DeviceAdded,
+    NodeOwnerChanged,
     ZoneCreated,
     ZoneDeleted,
     ZonesImported,
     ZoneUpdated,
 )
 from guificloud.runtime import ServiceDefinition, no_resources
-from guificloud.streams import AGENTS, BOXES, IMAGESTORE, MONITOR, PROVISIONER, REGISTRY
+from guificloud.streams import (
+    AGENTS,
+    BOXES,
+    IDENTITY,
+    IMAGESTORE,
+    MONITOR,
+    PROVISIONER,
+    REGISTRY,
+)
 from guificloud_provisioner import handlers, image_catalogue
 from guificloud_provisioner.api import create_app
+from guificloud_provisioner.models import group_facts
 from guificloud_provisioner.schema import SCHEMA, messaging, metadata
 from guificloud_provisioner.settings import ProvisionerSettings
 from guificloud_provisioner.slices import availability, zones
 from guificloud_provisioner.slices.loop import reconcile_slices
 
 CONSUMERS = (
+    # A node's devices and its owner changes in stream order: one partition per node.
     ConsumerSpec(
         REGISTRY,
         "provisioner-devices",
-        {DeviceAdded: handlers.handle_device_added},
-        partition=lambda e: e.device_id,
+        {
+            DeviceAdded: handlers.handle_device_added,
+            NodeOwnerChanged: handlers.handle_node_owner_changed,
+        },
+        partition=lambda e: e.node_id,
     ),
     ConsumerSpec(
         IMAGESTORE,
@@ -62,6 +76,8 @@ CONSUMERS = (
             ZonesImported: zones.handle_zones_imported,
         },
     ),
+    # IDENTITY is declared by the identity service; the consumer binds once it exists.
+    ConsumerSpec(IDENTITY, "provisioner-groups", group_facts.handlers),
     # MONITOR is declared by the monitor; the consumer binds once it exists.
     ConsumerSpec(
         MONITOR,

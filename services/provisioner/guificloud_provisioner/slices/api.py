@@ -1,5 +1,8 @@
 """``/api/v1/slices`` and ``/api/v1/slivers``.
 
+Every route needs a caller: members of a slice's group read it; its ``slice_admin`` and
+``group_admin`` change it (see :mod:`guificloud_provisioner.access`, and the README).
+
 Changes run in a transaction of their own that is retried when PostgreSQL breaks a
 deadlock between concurrent placements; lists are pages of a JSON array with the next
 page in a ``Link: <...>; rel="next"`` header (and ``X-Next-Cursor``), as in the registry.
@@ -17,11 +20,13 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, select
 
+from guificloud.auth import PrincipalDep
 from guificloud.db.uow import UnitOfWork
 from guificloud.http import UowDep
 from guificloud.idempotency import Idempotency, IdempotencyDep
 from guificloud.pagination import next_page_headers, page
 from guificloud.states import SetState
+from guificloud_provisioner import access
 from guificloud_provisioner.runtime import ProvisionerRuntime, ProvisionerRuntimeDep
 from guificloud_provisioner.slices import commands, sliver_commands, views
 from guificloud_provisioner.slices.create import create_slice
@@ -38,7 +43,7 @@ from guificloud_provisioner.slices.schemas import (
     SliverPatch,
 )
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=access.REFUSED)
 T = TypeVar("T")
 ATTEMPTS = 5
 
@@ -89,9 +94,11 @@ async def _retried(
 
 @router.post("/slices", status_code=201, response_model=SliceOut, tags=["slices"])
 async def post_slice(
-    data: SliceIn, runtime: ProvisionerRuntimeDep, once: IdempotencyDep
+    data: SliceIn, principal: PrincipalDep, runtime: ProvisionerRuntimeDep, once: IdempotencyDep
 ) -> Response:
-    """Create a slice and place its slivers (409 naming ``placement`` when they don't fit)."""
+    """Create a slice in a group and place its slivers (409 naming ``placement`` when they
+    don't fit, 409 naming the quota when the group's quotas have no room)."""
+    access.ensure_manages(principal, data.group_id)
 
     async def work(uow: UnitOfWork) -> SliceOut:
         return await views.one_slice(uow, await create_slice(uow, runtime.settings, data))
@@ -103,15 +110,21 @@ async def post_slice(
 async def list_slices(
     request: Request,
     uow: UowDep,
-    owner_group: str | None = None,
+    principal: PrincipalDep,
+    group_id: UUID | None = None,
     set_state: SetState | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> Response:
-    """Slices not being deleted, oldest first."""
+    """Slices not being deleted, oldest first: those of the caller's groups (every one for
+    an operator)."""
     where: list[ColumnElement[bool]] = [Slice.deleted_at.is_(None)]
-    if owner_group is not None:
-        where.append(Slice.owner_group == owner_group)
+    groups = access.readable_groups(principal)
+    if groups is not None:
+        where.append(Slice.group_id.in_(groups))
+    if group_id is not None:
+        access.ensure_reads(principal, group_id)
+        where.append(Slice.group_id == group_id)
     if set_state is not None:
         where.append(Slice.set_state == set_state)
     keys = (Slice.created_at, Slice.id)
@@ -125,38 +138,48 @@ async def list_slices(
 
 
 @router.get("/slices/{slice_id}", response_model=SliceOut, tags=["slices"])
-async def get_slice(slice_id: UUID, uow: UowDep) -> SliceOut:
-    return await views.one_slice(uow, await commands.get_slice(uow, slice_id))
+async def get_slice(slice_id: UUID, uow: UowDep, principal: PrincipalDep) -> SliceOut:
+    guard = access.reader(principal)
+    return await views.one_slice(uow, await commands.get_slice(uow, slice_id, guard=guard))
 
 
 @router.patch("/slices/{slice_id}", response_model=SliceOut, tags=["slices"])
-async def patch_slice(slice_id: UUID, data: SlicePatch, runtime: ProvisionerRuntimeDep) -> SliceOut:
+async def patch_slice(
+    slice_id: UUID, data: SlicePatch, principal: PrincipalDep, runtime: ProvisionerRuntimeDep
+) -> SliceOut:
     """Move the slice along ``register`` < ``deploy`` < ``start`` (or back), or describe it."""
+    guard = access.manager(principal)
 
     async def work(uow: UnitOfWork) -> SliceOut:
-        slice_ = await commands.patch_slice(uow, runtime.settings, slice_id, data)
+        slice_ = await commands.patch_slice(uow, runtime.settings, slice_id, data, guard=guard)
         return await views.one_slice(uow, slice_)
 
     return await _transaction(runtime, work)
 
 
 @router.put("/slices/{slice_id}", response_model=SliceOut, tags=["slices"])
-async def put_slice(slice_id: UUID, data: SlicePut, runtime: ProvisionerRuntimeDep) -> SliceOut:
-    """Name, description and owner group; never the state (a differing one is a 422)."""
+async def put_slice(
+    slice_id: UUID, data: SlicePut, principal: PrincipalDep, runtime: ProvisionerRuntimeDep
+) -> SliceOut:
+    """Name and description; never the state or the group (a differing one is a 422)."""
+    guard = access.manager(principal)
 
     async def work(uow: UnitOfWork) -> SliceOut:
-        slice_ = await commands.put_slice(uow, runtime.settings, slice_id, data)
+        slice_ = await commands.put_slice(uow, runtime.settings, slice_id, data, guard=guard)
         return await views.one_slice(uow, slice_)
 
     return await _transaction(runtime, work)
 
 
 @router.delete("/slices/{slice_id}", status_code=202, tags=["slices"])
-async def delete_slice(slice_id: UUID, runtime: ProvisionerRuntimeDep) -> Response:
+async def delete_slice(
+    slice_id: UUID, principal: PrincipalDep, runtime: ProvisionerRuntimeDep
+) -> Response:
     """Slivers leave their boxes; the slice is gone once they have."""
+    guard = access.manager(principal)
 
     async def work(uow: UnitOfWork) -> None:
-        await commands.delete_slice(uow, runtime.settings, slice_id, "deleted")
+        await commands.delete_slice(uow, runtime.settings, slice_id, "deleted", guard=guard)
 
     await _transaction(runtime, work)
     return Response(status_code=202)
@@ -164,10 +187,12 @@ async def delete_slice(slice_id: UUID, runtime: ProvisionerRuntimeDep) -> Respon
 
 @router.post("/slices/{slice_id}/renew", response_model=SliceOut, tags=["slices"])
 async def renew_slice(
-    slice_id: UUID, runtime: ProvisionerRuntimeDep, once: IdempotencyDep
+    slice_id: UUID, principal: PrincipalDep, runtime: ProvisionerRuntimeDep, once: IdempotencyDep
 ) -> Response:
+    guard = access.manager(principal)
+
     async def work(uow: UnitOfWork) -> SliceOut:
-        slice_ = await commands.renew_slice(uow, runtime.settings, slice_id)
+        slice_ = await commands.renew_slice(uow, runtime.settings, slice_id, guard=guard)
         return await views.one_slice(uow, slice_)
 
     return await _once(runtime, once, work)
@@ -175,20 +200,21 @@ async def renew_slice(
 
 @router.post("/slices/{slice_id}/reset", response_model=SliceOut, tags=["slices"])
 async def reset_slice(
-    slice_id: UUID, runtime: ProvisionerRuntimeDep, once: IdempotencyDep
+    slice_id: UUID, principal: PrincipalDep, runtime: ProvisionerRuntimeDep, once: IdempotencyDep
 ) -> Response:
     """A new instance: every sliver is made again from scratch (once per ``Idempotency-Key``)."""
+    guard = access.manager(principal)
 
     async def work(uow: UnitOfWork) -> SliceOut:
-        slice_ = await commands.reset_slice(uow, runtime.settings, slice_id)
+        slice_ = await commands.reset_slice(uow, runtime.settings, slice_id, guard=guard)
         return await views.one_slice(uow, slice_)
 
     return await _once(runtime, once, work)
 
 
 @router.get("/slices/{slice_id}/slivers", response_model=list[SliverOut], tags=["slivers"])
-async def list_slivers(slice_id: UUID, uow: UowDep) -> list[SliverOut]:
-    slice_ = await commands.get_slice(uow, slice_id)
+async def list_slivers(slice_id: UUID, uow: UowDep, principal: PrincipalDep) -> list[SliverOut]:
+    slice_ = await commands.get_slice(uow, slice_id, guard=access.reader(principal))
     rows = await uow.session.scalars(
         select(Sliver).where(Sliver.slice_id == slice_id).order_by(Sliver.created_at, Sliver.id)
     )
@@ -199,32 +225,42 @@ async def list_slivers(slice_id: UUID, uow: UowDep) -> list[SliverOut]:
     "/slices/{slice_id}/slivers", status_code=201, response_model=SliverOut, tags=["slivers"]
 )
 async def post_sliver(
-    slice_id: UUID, data: SliverIn, runtime: ProvisionerRuntimeDep, once: IdempotencyDep
+    slice_id: UUID,
+    data: SliverIn,
+    principal: PrincipalDep,
+    runtime: ProvisionerRuntimeDep,
+    once: IdempotencyDep,
 ) -> Response:
-    """One more sliver, on the box named."""
+    """One more sliver, on the box named, within the group's quotas."""
+    guard = access.manager(principal)
 
     async def work(uow: UnitOfWork) -> SliverOut:
-        sliver = await sliver_commands.add_sliver(uow, runtime.settings, slice_id, data.box_id)
+        sliver = await sliver_commands.add_sliver(
+            uow, runtime.settings, slice_id, data.box_id, guard=guard
+        )
         return views.sliver_out(sliver, await sliver_commands.slice_of(uow, sliver))
 
     return await _once(runtime, once, work, status_code=201)
 
 
 @router.get("/slivers/{sliver_id}", response_model=SliverDetail, tags=["slivers"])
-async def get_sliver(sliver_id: UUID, uow: UowDep) -> SliverDetail:
-    sliver = await sliver_commands.get_sliver(uow, sliver_id)
+async def get_sliver(sliver_id: UUID, uow: UowDep, principal: PrincipalDep) -> SliverDetail:
+    sliver = await sliver_commands.get_sliver(uow, sliver_id, guard=access.reader(principal))
     return await views.sliver_detail(uow, sliver, await sliver_commands.slice_of(uow, sliver))
 
 
 @router.patch("/slivers/{sliver_id}", response_model=SliverDetail, tags=["slivers"])
 async def patch_sliver(
-    sliver_id: UUID, data: SliverPatch, runtime: ProvisionerRuntimeDep
+    sliver_id: UUID, data: SliverPatch, principal: PrincipalDep, runtime: ProvisionerRuntimeDep
 ) -> SliverDetail:
     """The sliver's own overrides: a lower ``set_state`` (effective = min of it and the
     slice's), another ``image``; null goes back to the slice's."""
+    guard = access.manager(principal)
 
     async def work(uow: UnitOfWork) -> SliverDetail:
-        sliver = await sliver_commands.patch_sliver(uow, runtime.settings, sliver_id, data)
+        sliver = await sliver_commands.patch_sliver(
+            uow, runtime.settings, sliver_id, data, guard=guard
+        )
         slice_ = await sliver_commands.slice_of(uow, sliver)
         return await views.sliver_detail(uow, sliver, slice_)
 
@@ -232,9 +268,13 @@ async def patch_sliver(
 
 
 @router.delete("/slivers/{sliver_id}", status_code=202, tags=["slivers"])
-async def delete_sliver(sliver_id: UUID, runtime: ProvisionerRuntimeDep) -> Response:
+async def delete_sliver(
+    sliver_id: UUID, principal: PrincipalDep, runtime: ProvisionerRuntimeDep
+) -> Response:
+    guard = access.manager(principal)
+
     async def work(uow: UnitOfWork) -> None:
-        await sliver_commands.delete_sliver(uow, runtime.settings, sliver_id)
+        await sliver_commands.delete_sliver(uow, runtime.settings, sliver_id, guard=guard)
 
     await _transaction(runtime, work)
     return Response(status_code=202)

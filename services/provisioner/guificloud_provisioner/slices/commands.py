@@ -15,6 +15,7 @@ from guificloud.db.uow import UnitOfWork
 from guificloud.errors import InvalidInput
 from guificloud.events.provisioner import SliceDeleted, SliceRenewed, SliceReset, SliceUpdated
 from guificloud.logging import get_logger
+from guificloud_provisioner.access import Guard
 from guificloud_provisioner.settings import ProvisionerSettings
 from guificloud_provisioner.slices.desired import refresh_settled, sync_boxes
 from guificloud_provisioner.slices.ladder import effective, move, recheck
@@ -26,15 +27,21 @@ from guificloud_provisioner.slices.schemas import SlicePatch, SlicePut
 log = get_logger(__name__)
 
 
-async def get_slice(uow: UnitOfWork, slice_id: UUID) -> Slice:
+async def get_slice(uow: UnitOfWork, slice_id: UUID, *, guard: Guard) -> Slice:
     slice_ = await uow.get(Slice, slice_id, "slice")
+    guard(slice_.group_id)
     return slice_
 
 
 async def patch_slice(
-    uow: UnitOfWork, settings: ProvisionerSettings, slice_id: UUID, data: SlicePatch
+    uow: UnitOfWork,
+    settings: ProvisionerSettings,
+    slice_id: UUID,
+    data: SlicePatch,
+    *,
+    guard: Guard,
 ) -> Slice:
-    slice_, slivers = await lock_slice(uow, slice_id)
+    slice_, slivers = await lock_slice(uow, slice_id, guard=guard)
     fields = data.model_fields_set
     for name in ("set_state", "description"):
         if name in fields and getattr(data, name) is None:
@@ -57,16 +64,26 @@ async def patch_slice(
 
 
 async def put_slice(
-    uow: UnitOfWork, settings: ProvisionerSettings, slice_id: UUID, data: SlicePut
+    uow: UnitOfWork,
+    settings: ProvisionerSettings,
+    slice_id: UUID,
+    data: SlicePut,
+    *,
+    guard: Guard,
 ) -> Slice:
-    slice_, slivers = await lock_slice(uow, slice_id)
+    slice_, slivers = await lock_slice(uow, slice_id, guard=guard)
     if data.set_state is not None and data.set_state != slice_.set_state:
         raise InvalidInput(
             "a PUT never changes the state: PATCH set_state instead", field="set_state"
         )
+    if data.group_id is not None and data.group_id != slice_.group_id:
+        raise InvalidInput(
+            f"a slice stays in its group ({slice_.group_id}): make a new one in the other",
+            field="group_id",
+        )
     changed = {
         name: getattr(data, name)
-        for name in ("name", "description", "owner_group")
+        for name in ("name", "description")
         if getattr(data, name) != getattr(slice_, name)
     }
     for name, value in changed.items():
@@ -79,9 +96,11 @@ async def put_slice(
     return slice_
 
 
-async def renew_slice(uow: UnitOfWork, settings: ProvisionerSettings, slice_id: UUID) -> Slice:
+async def renew_slice(
+    uow: UnitOfWork, settings: ProvisionerSettings, slice_id: UUID, *, guard: Guard
+) -> Slice:
     """``expires_at`` becomes now plus the longest life a slice may have."""
-    slice_, _ = await lock_slice(uow, slice_id)
+    slice_, _ = await lock_slice(uow, slice_id, guard=guard)
     now = datetime.now(UTC)
     slice_.expires_at = now + timedelta(days=settings.slice_expiry_days)
     slice_.expiry_warned = False
@@ -90,9 +109,11 @@ async def renew_slice(uow: UnitOfWork, settings: ProvisionerSettings, slice_id: 
     return slice_
 
 
-async def reset_slice(uow: UnitOfWork, settings: ProvisionerSettings, slice_id: UUID) -> Slice:
+async def reset_slice(
+    uow: UnitOfWork, settings: ProvisionerSettings, slice_id: UUID, *, guard: Guard
+) -> Slice:
     """A new instance: every sliver is destroyed and made again from its image."""
-    slice_, slivers = await lock_slice(uow, slice_id)
+    slice_, slivers = await lock_slice(uow, slice_id, guard=guard)
     slice_.instance += 1
     slice_.updated_at = datetime.now(UTC)
     for sliver in slivers:
@@ -107,11 +128,17 @@ async def reset_slice(uow: UnitOfWork, settings: ProvisionerSettings, slice_id: 
 
 
 async def delete_slice(
-    uow: UnitOfWork, settings: ProvisionerSettings, slice_id: UUID, reason: str
+    uow: UnitOfWork,
+    settings: ProvisionerSettings,
+    slice_id: UUID,
+    reason: str,
+    *,
+    guard: Guard | None,
 ) -> Slice | None:
     """Slivers leave their boxes' desired state now; the slice goes once they are gone.
-    Returns None when it was already being deleted."""
-    slice_, slivers = await lock_slice(uow, slice_id, live=False)
+    Returns None when it was already being deleted. ``guard`` None: the provisioner's own
+    deletion (expiry)."""
+    slice_, slivers = await lock_slice(uow, slice_id, guard=guard, live=False)
     if slice_.deleted_at is not None:
         return None
     slice_.deleted_at = slice_.updated_at = datetime.now(UTC)

@@ -1,7 +1,10 @@
-"""Creating a slice: resolve its image, place its slivers, hold their capacity, tell boxes.
+"""Creating a slice: resolve its image, admit it within its group's quotas, place its
+slivers, hold their capacity, tell boxes.
 
 Everything happens in the caller's transaction: a placement that cannot be satisfied
-leaves nothing behind (no slice, no reservation).
+leaves nothing behind (no slice, no reservation), and the group's row stays locked until
+the slice is committed (see :mod:`guificloud_provisioner.slices.quotas`). Who may create
+is the API's to check (:mod:`guificloud_provisioner.access`).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from guificloud.events.provisioner import SliceCreated, SliverCreated
 from guificloud.logging import get_logger
 from guificloud_provisioner.models import Box
 from guificloud_provisioner.settings import ProvisionerSettings
-from guificloud_provisioner.slices import image_builds, placement
+from guificloud_provisioner.slices import image_builds, placement, quotas
 from guificloud_provisioner.slices.desired import refresh_settled, sync_boxes
 from guificloud_provisioner.slices.ladder import recheck
 from guificloud_provisioner.slices.models import Slice, Sliver, SliverTransition
@@ -85,12 +88,17 @@ async def create_slice(uow: UnitOfWork, settings: ProvisionerSettings, data: Sli
             field="expires_in_days",
         )
     name, version, digest, pinned, arches = await _resolve_image(uow, data)
+    boxes_named, defaults = data.placement.boxes, data.sliver_defaults
+    count = len(boxes_named) if boxes_named is not None else data.placement.count or 0
+    asked = quotas.Use.of(count, memory_mb=defaults.memory_mb, disk_mb=defaults.disk_mb)
+    group = await quotas.admit(uow, data.group_id, asked)
     now = datetime.now(UTC)
     slice_ = Slice(
         id=uuid4(),
         name=data.name,
         description=data.description,
-        owner_group=data.owner_group,
+        group_id=group.id,
+        owner_group=group.name,
         image_name=name,
         image_version=version,
         image_digest=digest,
@@ -123,6 +131,7 @@ async def create_slice(uow: UnitOfWork, settings: ProvisionerSettings, data: Sli
             slice_id=slice_.id,
             name=slice_.name,
             owner_group=slice_.owner_group,
+            group_id=slice_.group_id,
             image_digest=digest,
             set_state=slice_.set_state,
             instance=0,

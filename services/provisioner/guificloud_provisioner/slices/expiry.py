@@ -35,7 +35,10 @@ async def expire_slices(uow: UnitOfWork, settings: ProvisionerSettings) -> int:
         slice_.expiry_warned = True
         uow.emit(
             SliceExpiring(
-                slice_id=slice_.id, owner_group=slice_.owner_group, expires_at=slice_.expires_at
+                slice_id=slice_.id,
+                owner_group=slice_.owner_group,
+                group_id=slice_.group_id,
+                expires_at=slice_.expires_at,
             )
         )
     expired = list(
@@ -47,5 +50,5 @@ async def expire_slices(uow: UnitOfWork, settings: ProvisionerSettings) -> int:
         )
     )
     for slice_id in expired:  # each locked in the one order (another instance may be first)
-        await delete_slice(uow, settings, slice_id, "expired")
+        await delete_slice(uow, settings, slice_id, "expired", guard=None)
     return len(expired)

@@ -1,6 +1,10 @@
 """One lock order for every change, so that concurrent changes wait instead of deadlocking:
-boxes, then slivers, then slices, each in id order. Reports already come that way (the
-box, its slivers, their slices); a change to a slice first finds its boxes, then locks."""
+a group's facts row (quotas, :mod:`~guificloud_provisioner.slices.quotas`), then boxes,
+then slivers, then slices, each in id order. Reports already come that way (the box, its
+slivers, their slices); a change to a slice first finds its boxes, then locks.
+
+A ``guard`` (the caller's rights over the slice's group, :mod:`guificloud_provisioner.access`)
+runs before any lock is taken: a slice never changes group, so what it decides holds."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from sqlalchemy import select
 
 from guificloud.db.uow import UnitOfWork
 from guificloud.errors import Conflict, NotFound
+from guificloud_provisioner.access import Guard
 from guificloud_provisioner.models import Box
 from guificloud_provisioner.slices.models import Slice, Sliver
 
@@ -23,11 +28,23 @@ async def lock_boxes(uow: UnitOfWork, box_ids: Iterable[UUID]) -> None:
         )
 
 
+async def group_of(uow: UnitOfWork, slice_id: UUID) -> UUID | None:
+    """The slice's group (404 when there is no such slice)."""
+    row = (await uow.session.execute(select(Slice.group_id).where(Slice.id == slice_id))).first()
+    if row is None:
+        raise NotFound(f"slice {slice_id} not found")
+    group: UUID | None = row.group_id
+    return group
+
+
 async def lock_slice(
-    uow: UnitOfWork, slice_id: UUID, *, live: bool = True
+    uow: UnitOfWork, slice_id: UUID, *, guard: Guard | None, live: bool = True
 ) -> tuple[Slice, list[Sliver]]:
     """The slice and its slivers (those not being removed), locked with their boxes;
-    404 when unknown, 409 when ``live`` and the slice is being deleted."""
+    404 when unknown, 403 when ``guard`` refuses, 409 when ``live`` and the slice is being
+    deleted. ``guard`` None: the provisioner's own change (expiry)."""
+    if guard is not None:
+        guard(await group_of(uow, slice_id))
     boxes = await uow.session.scalars(select(Sliver.box_id).where(Sliver.slice_id == slice_id))
     await lock_boxes(uow, boxes)
     slivers = list(
@@ -44,12 +61,19 @@ async def lock_slice(
     return slice_, slivers
 
 
-async def lock_sliver(uow: UnitOfWork, sliver_id: UUID) -> tuple[Sliver, Slice]:
-    """The sliver, its box and its slice, locked in that order."""
-    box_id = await uow.session.scalar(select(Sliver.box_id).where(Sliver.id == sliver_id))
-    if box_id is None:
+async def lock_sliver(uow: UnitOfWork, sliver_id: UUID, *, guard: Guard) -> tuple[Sliver, Slice]:
+    """The sliver, its box and its slice, locked in that order (403 when ``guard`` refuses)."""
+    found = (
+        await uow.session.execute(
+            select(Sliver.box_id, Slice.group_id)
+            .join(Slice, Slice.id == Sliver.slice_id)
+            .where(Sliver.id == sliver_id)
+        )
+    ).first()
+    if found is None:
         raise NotFound(f"sliver {sliver_id} not found")
-    await lock_boxes(uow, [box_id])
+    guard(found.group_id)
+    await lock_boxes(uow, [found.box_id])
     sliver = await uow.get(Sliver, sliver_id, "sliver", for_update=True)
     slice_ = await uow.session.get(Slice, sliver.slice_id, with_for_update=True)
     assert slice_ is not None

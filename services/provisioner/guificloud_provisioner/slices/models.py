@@ -46,7 +46,9 @@ class Slice(Base):
     id: Mapped[UUID] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    owner_group: Mapped[str] = mapped_column(String(200), index=True)
+    # The group the slice belongs to (never changes); None: made before groups (operators').
+    group_id: Mapped[UUID | None] = mapped_column(index=True)
+    owner_group: Mapped[str] = mapped_column(String(200), index=True)  # the group's name then
     image_name: Mapped[str] = mapped_column(String(200))
     image_version: Mapped[str] = mapped_column(String(100))
     image_digest: Mapped[str] = mapped_column(String(71))

@@ -68,7 +68,10 @@ class Placement(_In):
 class SliceIn(_In):
     name: str = Field(min_length=1, max_length=200)
     description: str = Field("", max_length=5000)
-    owner_group: str = Field(min_length=1, max_length=200)
+    group_id: UUID = Field(
+        description="The group the slice belongs to (for good): it must be allowed slices, "
+        "the caller must be its slice_admin or group_admin, and its quotas must have room."
+    )
     image: ImageRef
     sliver_defaults: SliverDefaults = SliverDefaults()
     placement: Placement
@@ -83,11 +86,12 @@ class SlicePatch(_In):
 
 
 class SlicePut(_In):
-    """The slice's descriptive fields as a whole; a state change is a PATCH of ``set_state``."""
+    """The slice's descriptive fields as a whole; a state change is a PATCH of ``set_state``,
+    and a slice never changes group (a differing ``set_state`` or ``group_id`` is a 422)."""
 
     name: str = Field(min_length=1, max_length=200)
     description: str = Field("", max_length=5000)
-    owner_group: str = Field(min_length=1, max_length=200)
+    group_id: UUID | None = None
     set_state: SetState | None = None
 
 
@@ -113,7 +117,10 @@ class SliceOut(BaseModel):
     id: UUID
     name: str
     description: str
+    group_id: UUID | None
+    """None: a slice made before groups (operators manage it)."""
     owner_group: str
+    """The group's name when the slice was made."""
     image: ImageOut
     sliver_defaults: SliverDefaults
     placement: dict[str, Any]

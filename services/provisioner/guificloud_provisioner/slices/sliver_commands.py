@@ -11,9 +11,10 @@ from guificloud.db.uow import UnitOfWork
 from guificloud.errors import Conflict, InvalidInput
 from guificloud.events.provisioner import SliverUpdated
 from guificloud_provisioner import distro_choice
+from guificloud_provisioner.access import Guard
 from guificloud_provisioner.models import Box
 from guificloud_provisioner.settings import ProvisionerSettings
-from guificloud_provisioner.slices import image_builds, placement
+from guificloud_provisioner.slices import image_builds, placement, quotas
 from guificloud_provisioner.slices.commands import get_slice
 from guificloud_provisioner.slices.create import add_slivers, placement_request
 from guificloud_provisioner.slices.desired import refresh_settled, sync_boxes
@@ -24,15 +25,20 @@ from guificloud_provisioner.slices.removal import start_removal
 from guificloud_provisioner.slices.schemas import ImageRef, SliverPatch
 
 
-async def get_sliver(uow: UnitOfWork, sliver_id: UUID) -> Sliver:
+async def get_sliver(uow: UnitOfWork, sliver_id: UUID, *, guard: Guard) -> Sliver:
     sliver = await uow.get(Sliver, sliver_id, "sliver")
+    guard((await slice_of(uow, sliver)).group_id)
     return sliver
 
 
 async def add_sliver(
-    uow: UnitOfWork, settings: ProvisionerSettings, slice_id: UUID, box_id: UUID
+    uow: UnitOfWork, settings: ProvisionerSettings, slice_id: UUID, box_id: UUID, *, guard: Guard
 ) -> Sliver:
-    slice_ = await get_slice(uow, slice_id)
+    """Within the group's quota (its row locked first: see :mod:`.quotas`)."""
+    slice_ = await get_slice(uow, slice_id, guard=guard)
+    if slice_.group_id is not None:
+        one = quotas.Use.of(1, memory_mb=slice_.memory_mb, disk_mb=slice_.disk_mb)
+        await quotas.admit(uow, slice_.group_id, one)
     taken = await uow.session.scalar(
         select(Sliver.id).where(Sliver.slice_id == slice_id, Sliver.box_id == box_id)
     )
@@ -72,9 +78,14 @@ async def _image_for(
 
 
 async def patch_sliver(
-    uow: UnitOfWork, settings: ProvisionerSettings, sliver_id: UUID, data: SliverPatch
+    uow: UnitOfWork,
+    settings: ProvisionerSettings,
+    sliver_id: UUID,
+    data: SliverPatch,
+    *,
+    guard: Guard,
 ) -> Sliver:
-    sliver, slice_ = await lock_sliver(uow, sliver_id)
+    sliver, slice_ = await lock_sliver(uow, sliver_id, guard=guard)
     if slice_.deleted_at is not None:
         raise Conflict(f"slice {slice_.id} is being deleted")
     if sliver.removing:
@@ -117,8 +128,10 @@ async def patch_sliver(
     return sliver
 
 
-async def delete_sliver(uow: UnitOfWork, settings: ProvisionerSettings, sliver_id: UUID) -> None:
-    sliver, _ = await lock_sliver(uow, sliver_id)
+async def delete_sliver(
+    uow: UnitOfWork, settings: ProvisionerSettings, sliver_id: UUID, *, guard: Guard
+) -> None:
+    sliver, _ = await lock_sliver(uow, sliver_id, guard=guard)
     if start_removal(sliver, "deleted by its owner", settings):
         await sync_boxes(uow, [sliver.box_id])
         await refresh_settled(uow, [sliver.slice_id])

@@ -37,6 +37,7 @@ def slice_out(slice_: Slice, by_state: dict[str, int]) -> SliceOut:
         id=slice_.id,
         name=slice_.name,
         description=slice_.description,
+        group_id=slice_.group_id,
         owner_group=slice_.owner_group,
         image=ImageOut(
             name=slice_.image_name, version=slice_.image_version, digest=slice_.image_digest
