@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import nats
 import pytest
 import pytest_asyncio
@@ -18,10 +19,11 @@ from nats.js.errors import NotFoundError
 
 from guificloud.bus.connection import Bus
 from guificloud.streams import IMAGESTORE, PROVISIONER
+from guificloud.testing.authority import ADMIN_TOKEN
 from guificloud.testing.plugin import fresh_database
 from guificloud.testing.processes import ServiceProcess
 from guificloud.testing.servers import Servers
-from tests.imagestore.helpers import ADMIN_TOKEN, UNSIGNED_OK
+from tests.imagestore.helpers import ADMIN, UNSIGNED_OK
 
 MAX_IMAGE_BYTES = 1_000_000
 
@@ -100,3 +102,11 @@ async def provisioner(servers: Servers) -> AsyncIterator[Bus]:
         yield bus
     finally:
         await bus.close()
+
+
+@pytest_asyncio.fixture
+async def client(imagestore: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the store that speaks as an operator (the admin token): it publishes
+    images of the deployment, of no group. Tests of who may do what send their own."""
+    async with httpx.AsyncClient(base_url=imagestore.url, timeout=10.0, headers=ADMIN) as c:
+        yield c

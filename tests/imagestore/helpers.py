@@ -1,5 +1,5 @@
-"""What the image store's tests share: unique names, digests, uploads, and events read
-back from JetStream."""
+"""What the image store's tests share: unique names, digests, uploads, events read back
+from JetStream, and groups told to the store as the identity service tells them."""
 
 from __future__ import annotations
 
@@ -10,20 +10,25 @@ import io
 import lzma
 import os
 import tarfile
+import time
 from collections.abc import Callable
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import httpx
 import nats
+from sqlalchemy import text
 
 from guificloud.bus.connection import Bus
+from guificloud.db.engine import make_engine
 from guificloud.events.envelope import Envelope, Event
+from guificloud.events.identity import Quotas
 from guificloud.signing import generate_key, key_id, sign
 from guificloud.streams import IMAGESTORE
+from guificloud.testing.authority import ADMIN_TOKEN, TestAuthority, bearer
 
-ADMIN_TOKEN = "imagestore-test-admin-token"
-ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+ADMIN = bearer(ADMIN_TOKEN)
+"""The deployment's admin token: an operator, who publishes the deployment's images."""
 OCTETS = {"Content-Type": "application/octet-stream"}
 UNSIGNED_OK = {"GUIFICLOUD_IMAGESTORE_REQUIRE_SIGNATURE": "false"}
 """The development setting most tests run the store with: it takes unsigned images."""
@@ -67,13 +72,19 @@ def meta(name: str | None = None, version: str = "1.0.0", **more: Any) -> dict[s
     }
 
 
-async def upload(client: httpx.AsyncClient, data: bytes, **params: str) -> httpx.Response:
-    """A single-request upload."""
-    return await client.post("/api/v1/images", params=meta(**params), content=data, headers=OCTETS)
+async def upload(
+    client: httpx.AsyncClient, data: bytes, *, headers: dict[str, str] | None = None, **params: str
+) -> httpx.Response:
+    """A single-request upload, with the client's credentials unless ``headers`` has others."""
+    return await client.post(
+        "/api/v1/images", params=meta(**params), content=data, headers={**OCTETS, **(headers or {})}
+    )
 
 
-async def published(client: httpx.AsyncClient, data: bytes, **params: str) -> dict[str, Any]:
-    response = await upload(client, data, **params)
+async def published(
+    client: httpx.AsyncClient, data: bytes, *, headers: dict[str, str] | None = None, **params: str
+) -> dict[str, Any]:
+    response = await upload(client, data, headers=headers, **params)
     assert response.status_code == 201, response.text
     image: dict[str, Any] = response.json()
     return image
@@ -85,12 +96,21 @@ async def say(bus: Bus, fact: Event) -> None:
 
 
 async def patch(
-    client: httpx.AsyncClient, session_id: str, offset: int, data: bytes
+    client: httpx.AsyncClient,
+    session_id: str,
+    offset: int,
+    data: bytes,
+    *,
+    headers: dict[str, str] | None = None,
 ) -> httpx.Response:
     return await client.patch(
         f"/api/v1/uploads/{session_id}",
         content=data,
-        headers={"Upload-Offset": str(offset), "Content-Type": "application/offset+octet-stream"},
+        headers={
+            "Upload-Offset": str(offset),
+            "Content-Type": "application/offset+octet-stream",
+            **(headers or {}),
+        },
     )
 
 
@@ -133,3 +153,31 @@ async def event(
                     return envelope
     finally:
         await nc.close()
+
+
+async def tell_group(
+    authority: TestAuthority,
+    nats_url: str,
+    database_url: str,
+    group_id: UUID,
+    quotas: Quotas | None = None,
+    *,
+    timeout_s: float = 10.0,
+) -> None:
+    """Publish the group's facts as the identity service does, and wait until the store
+    (whose database is ``database_url``) holds them."""
+    quotas = quotas or Quotas()
+    await authority.group(nats_url, group_id, quotas=quotas)
+    engine = make_engine(database_url, pool_size=1)
+    query = text("SELECT quotas FROM imagestore.group_facts WHERE group_id = :g")
+    deadline = time.monotonic() + timeout_s
+    try:
+        while True:
+            async with engine.connect() as conn:
+                held = (await conn.execute(query, {"g": group_id})).scalar()
+            if held is not None and Quotas.model_validate(held) == quotas:
+                return
+            assert time.monotonic() < deadline, f"the store never heard of group {group_id}"
+            await asyncio.sleep(0.05)
+    finally:
+        await engine.dispose()

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
 import httpx
 import pytest
-import pytest_asyncio
 
 from guificloud.events.imagestore import ImagePublished
 from guificloud.testing.processes import ServiceProcess
@@ -20,12 +18,6 @@ from tests.imagestore.helpers import archive, event, fields_named, sha256, uniqu
 pytestmark = pytest.mark.integration
 
 SIZE = 300_000
-
-
-@pytest_asyncio.fixture
-async def client(imagestore: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=imagestore.url, timeout=10.0) as c:
-        yield c
 
 
 async def test_upload_stores_the_blob_and_announces_it(

@@ -6,24 +6,15 @@ from __future__ import annotations
 import io
 import lzma
 import tarfile
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-import pytest_asyncio
 
-from guificloud.testing.processes import ServiceProcess
 from tests.imagestore.helpers import archive, meta, patch, upload
 
 pytestmark = pytest.mark.integration
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(300)
-
-
-@pytest_asyncio.fixture
-async def client(imagestore: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=imagestore.url, timeout=10.0) as c:
-        yield c
 
 
 def plain_tar() -> bytes:

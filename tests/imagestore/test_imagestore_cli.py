@@ -1,5 +1,10 @@
 """``guificloud image …`` as a process against the running store: push and pull that are
-killed half-way and resumed, signed pushes, listings and keys."""
+killed half-way and resumed, signed pushes, listings and keys.
+
+Pushing needs a login now (the store refuses anonymous publishing): the pushes here run with
+an operator's stored login (``GUIFICLOUD_CREDENTIALS``), which ``guificloud image`` does not
+send yet; the tests that push wait for it (xfail, strict: they fail once it does, to drop
+the marker)."""
 
 from __future__ import annotations
 
@@ -9,14 +14,16 @@ import os
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from guificloud.signing import key_id
+from guificloud.testing.authority import ADMIN_TOKEN, TestAuthority
 from guificloud.testing.processes import ServiceProcess
-from tests.imagestore.helpers import ADMIN_TOKEN, UNSIGNED_OK, archive, unique_name
+from tests.imagestore.helpers import ADMIN, OCTETS, UNSIGNED_OK, archive, meta, unique_name
 
 pytestmark = pytest.mark.integration
 
@@ -52,24 +59,48 @@ def cli(
     )
 
 
+PUSH_NEEDS_LOGIN = pytest.mark.xfail(
+    strict=True,
+    reason="guificloud image push does not send the stored login yet (the CLI's part of "
+    "issue 11); remove this marker once it does",
+)
+
+
+@pytest.fixture
+def login(tmp_path: Path, authority: TestAuthority) -> dict[str, str]:
+    """The environment of a CLI run with an operator's stored login (a fresh access token)."""
+    path = tmp_path / "credentials.json"
+    stored = {
+        "identity_url": authority.url,
+        "login": "operator",
+        "refresh_token": "",
+        "access_token": authority.token(authority.operator()),
+        "access_expires_at": time.time() + 600,
+    }
+    path.write_text(json.dumps(stored))
+    path.chmod(0o600)
+    return {"GUIFICLOUD_CREDENTIALS": str(path)}
+
+
 def digest_of(path: Path) -> str:
     return f"sha256:{hashlib.sha256(path.read_bytes()).hexdigest()}"
 
 
+@PUSH_NEEDS_LOGIN
 def test_push_and_pull_resume_after_being_killed(
-    imagestore: ServiceProcess, tmp_path: Path
+    imagestore: ServiceProcess, tmp_path: Path, login: dict[str, str]
 ) -> None:
     image = tmp_path / "rootfs.tar.gz"
     image.write_bytes(archive(SIZE))
     name = unique_name()
     push = ("push", str(image), "--name", name, "--version", "1.0.0", "--chunk-size", str(CHUNK))
 
-    killed = cli(imagestore, *push, failpoint="imagestore.push.after_chunk")
+    killed = cli(imagestore, *push, failpoint="imagestore.push.after_chunk", env=login)
     assert killed.returncode == -9, killed.stderr
-    sessions = httpx.get(f"{imagestore.url}/api/v1/uploads", params={"name": name}).json()
-    assert [s["offset"] for s in sessions] == [CHUNK]
+    found = httpx.get(f"{imagestore.url}/api/v1/uploads", params={"name": name}, headers=ADMIN)
+    assert [s["offset"] for s in found.json()] == [CHUNK]
 
-    resumed = cli(imagestore, *push)
+    resumed = cli(imagestore, *push, env=login)
     assert resumed.returncode == 0, resumed.stderr
     assert f"resuming at byte {CHUNK}" in resumed.stderr
     assert f"digest={digest_of(image)}" in resumed.stdout
@@ -94,7 +125,10 @@ def test_push_and_pull_resume_after_being_killed(
     assert digest_of(tmp_path / digest_of(image).replace(":", "-")) == digest_of(image)
 
 
-def test_keys_and_a_signed_push(imagestore: ServiceProcess, tmp_path: Path) -> None:
+@PUSH_NEEDS_LOGIN
+def test_keys_and_a_signed_push(
+    imagestore: ServiceProcess, tmp_path: Path, login: dict[str, str]
+) -> None:
     key = tmp_path / "publisher.key"
     generated = cli(imagestore, "keys", "generate", str(key))
     assert generated.returncode == 0, generated.stderr
@@ -107,7 +141,7 @@ def test_keys_and_a_signed_push(imagestore: ServiceProcess, tmp_path: Path) -> N
     refused = cli(imagestore, "keys", "add", str(key), *bound, env=token)
     assert refused.returncode != 0 and "private key" in refused.stderr
     no_token = cli(imagestore, "keys", "add", public, *bound)
-    assert no_token.returncode == 1 and "admin token" in no_token.stderr
+    assert no_token.returncode == 1 and "authentication required" in no_token.stderr
     added = cli(imagestore, "keys", "add", f"{key}.pub", *bound, env=token)
     assert added.returncode == 0, added.stderr
     assert "for test-*, other" in added.stdout
@@ -117,7 +151,7 @@ def test_keys_and_a_signed_push(imagestore: ServiceProcess, tmp_path: Path) -> N
     image.write_bytes(archive(10_000, "tar.xz"))
     name = unique_name()
     signed = ("push", str(image), "--name", name, "--version", "2.0", "--key", str(key))
-    pushed = cli(imagestore, *signed, "--channel", "testing")
+    pushed = cli(imagestore, *signed, "--channel", "testing", env=login)
     assert pushed.returncode == 0, pushed.stderr
     assert f"signed with key {kid}" in pushed.stdout
 
@@ -127,10 +161,12 @@ def test_keys_and_a_signed_push(imagestore: ServiceProcess, tmp_path: Path) -> N
     ]
     assert name in cli(imagestore, "ls", "--name", name).stdout
 
-    again = cli(imagestore, *signed)
+    again = cli(imagestore, *signed, env=login)
     assert again.returncode == 1 and "immutable" in again.stderr
     unbound = cli(
-        imagestore, "push", str(image), "--name", f"x{name}", "--version", "1", "--key", str(key)
+        imagestore,
+        *("push", str(image), "--name", f"x{name}", "--version", "1", "--key", str(key)),
+        env=login,
     )
     assert unbound.returncode == 1 and "not bound to the image name" in unbound.stderr
     missing = cli(imagestore, "pull", f"{name}:9.9")
@@ -138,10 +174,14 @@ def test_keys_and_a_signed_push(imagestore: ServiceProcess, tmp_path: Path) -> N
 
 
 def test_operator_commands_need_the_admin_token(imagestore: ServiceProcess, tmp_path: Path) -> None:
-    image = tmp_path / "old.tar"
-    image.write_bytes(archive(5_000, "tar"))
     name = unique_name()
-    assert cli(imagestore, "push", str(image), "--name", name, "--version", "1.0").returncode == 0
+    pushed = httpx.post(
+        f"{imagestore.url}/api/v1/images",
+        params=meta(name, "1.0", format="tar"),
+        content=archive(5_000, "tar"),
+        headers={**OCTETS, **ADMIN},
+    )
+    assert pushed.status_code == 201, pushed.text
     ref = f"{name}:1.0"
 
     shared = tmp_path / "shared-token"
@@ -149,7 +189,7 @@ def test_operator_commands_need_the_admin_token(imagestore: ServiceProcess, tmp_
     shared.chmod(0o644)
     for command in (("deprecate", ref), ("rm", ref), ("gc",)):
         refused = cli(imagestore, *command)
-        assert refused.returncode == 1 and "admin token required" in refused.stderr, command
+        assert refused.returncode == 1 and "authentication required" in refused.stderr, command
         wrong = cli(imagestore, *command, env={"GUIFICLOUD_ADMIN_TOKEN": "wrong"})
         assert wrong.returncode == 1 and "HTTP 401" in wrong.stderr, command
         # Never as an argument (``ps`` shows those to every user), nor from an open file.

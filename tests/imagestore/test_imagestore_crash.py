@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from guificloud.testing.processes import ServiceProcess
-from tests.imagestore.helpers import UNSIGNED_OK, archive, meta, patch, sha256
+from tests.imagestore.helpers import ADMIN, UNSIGNED_OK, archive, meta, patch, sha256
 
 pytestmark = pytest.mark.integration
 
@@ -56,14 +56,14 @@ async def test_upload_survives_crashes_before_recording_and_after_filing(
 ) -> None:
     data = archive(200_000)
     blob = blob_root / "sha256" / sha256(data).removeprefix("sha256:")
-    async with httpx.AsyncClient(base_url=imagestore.url, timeout=10.0) as client:
+    async with httpx.AsyncClient(base_url=imagestore.url, timeout=10.0, headers=ADMIN) as client:
         created = await client.post("/api/v1/uploads", json={**meta(), "size": len(data)})
         sid = created.json()["id"]
         with pytest.raises(httpx.TransportError):
             await patch(client, sid, 0, data[:120_000])
 
     restart(imagestore, "imagestore.blob.filed=kill")
-    async with httpx.AsyncClient(base_url=imagestore.url, timeout=10.0) as client:
+    async with httpx.AsyncClient(base_url=imagestore.url, timeout=10.0, headers=ADMIN) as client:
         head = await client.head(f"/api/v1/uploads/{sid}")
         assert head.headers["upload-offset"] == "0", "the unrecorded chunk does not count"
         sent = await until_not_busy(lambda: patch(client, sid, 0, data))
@@ -73,7 +73,7 @@ async def test_upload_survives_crashes_before_recording_and_after_filing(
     assert blob.read_bytes() == data, "filed whole, or not at all"
 
     restart(imagestore, None)
-    async with httpx.AsyncClient(base_url=imagestore.url, timeout=10.0) as client:
+    async with httpx.AsyncClient(base_url=imagestore.url, timeout=10.0, headers=ADMIN) as client:
         done = await until_not_busy(lambda: client.post(f"/api/v1/uploads/{sid}/complete"))
         assert done.status_code == 201, done.text
         assert (done.json()["digest"], done.json()["state"]) == (sha256(data), "active")

@@ -3,26 +3,17 @@ upload session, its completion and a single-request upload, each made once."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from uuid import uuid4
 
 import httpx
 import pytest
-import pytest_asyncio
 
-from guificloud.testing.processes import ServiceProcess
 from tests.imagestore.helpers import ADMIN, OCTETS, Publisher, archive, meta, patch, sha256
 
 pytestmark = pytest.mark.integration
 
 KEY = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
-
-
-@pytest_asyncio.fixture
-async def client(imagestore: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=imagestore.url, timeout=10.0) as c:
-        yield c
 
 
 def _twice_alike(first: httpx.Response, again: httpx.Response, status: int) -> None:

@@ -3,15 +3,11 @@ an operator bound the key to it by that exact name."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
-import pytest_asyncio
 
 from guificloud.events.imagestore import PublisherKeyAdded
 from guificloud.key_names import DISTRO_NAME
-from guificloud.testing.processes import ServiceProcess
 from guificloud.testing.servers import Servers
 from tests.imagestore.helpers import (
     ADMIN,
@@ -26,12 +22,6 @@ from tests.imagestore.helpers import (
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest_asyncio.fixture
-async def client(imagestore: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=imagestore.url, timeout=10.0) as c:
-        yield c
 
 
 async def signed(

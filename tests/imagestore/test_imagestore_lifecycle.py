@@ -7,19 +7,16 @@ the provisioner by publishing ``provisioner.box.ready`` / ``.deploying`` on its 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
 import httpx
 import pytest
-import pytest_asyncio
 
 from guificloud.bus.connection import Bus
 from guificloud.events.imagestore import ImageDeleted, ImageDeprecated
 from guificloud.events.provisioner import BoxDeploying, BoxReady
-from guificloud.testing.processes import ServiceProcess
 from guificloud.testing.servers import Servers
 from tests.imagestore.helpers import (
     ADMIN,
@@ -42,12 +39,6 @@ SESSION_TTL_S = 1.5
 @pytest.fixture(scope="module")
 def imagestore_env() -> dict[str, str]:
     return {**UNSIGNED_OK, "GUIFICLOUD_IMAGESTORE_UPLOAD_SESSION_TTL_S": str(SESSION_TTL_S)}
-
-
-@pytest_asyncio.fixture
-async def client(imagestore: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=imagestore.url, timeout=10.0) as c:
-        yield c
 
 
 async def usage(client: httpx.AsyncClient, image_id: str) -> set[UUID]:
@@ -138,7 +129,6 @@ async def test_gc_removes_unreferenced_blobs_and_leaves_used_ones(
         assert (
             await client.delete(f"/api/v1/images/{image['id']}", headers=ADMIN)
         ).status_code == 200
-    assert (await client.post("/api/v1/gc")).status_code == 401
     report = (await client.post("/api/v1/gc", headers=ADMIN)).json()
 
     def stored(data: bytes) -> bool:

@@ -44,3 +44,40 @@ async def test_usage_tables_come_and_go_with_migration_0003(database_url: str) -
         assert await migrations.is_current(engine, SCRIPTS, "imagestore")
     finally:
         await engine.dispose()
+
+
+def owner_columns(conn: Connection) -> set[str]:
+    rows = conn.execute(
+        text(
+            "SELECT table_name || '.' || column_name FROM information_schema.columns "
+            "WHERE table_schema = 'imagestore' AND table_name IN ('images', 'uploads')"
+        )
+    )
+    return {r[0] for r in rows} & OWNER_COLUMNS
+
+
+OWNER_COLUMNS = {"images.group_id", "images.published_by", "uploads.opened_by"}
+
+
+async def test_groups_and_owners_come_and_go_with_migration_0006(database_url: str) -> None:
+    engine = make_engine(database_url, pool_size=1)
+    cfg = migrations.alembic_config(SCRIPTS, "imagestore")
+
+    def downgrade(conn: Connection) -> None:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0005")
+
+    try:
+        await migrations.upgrade(engine, SCRIPTS, "imagestore")
+        async with engine.connect() as conn:
+            assert "group_facts" in await conn.run_sync(tables)
+            assert await conn.run_sync(owner_columns) == OWNER_COLUMNS
+        async with engine.begin() as conn:
+            await conn.run_sync(downgrade)
+        async with engine.connect() as conn:
+            assert "group_facts" not in await conn.run_sync(tables)
+            assert await conn.run_sync(owner_columns) == set()
+        await migrations.upgrade(engine, SCRIPTS, "imagestore")
+        assert await migrations.is_current(engine, SCRIPTS, "imagestore")
+    finally:
+        await engine.dispose()

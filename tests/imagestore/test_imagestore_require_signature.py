@@ -3,13 +3,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
-import pytest_asyncio
 
-from guificloud.testing.processes import ServiceProcess
 from tests.imagestore.helpers import OCTETS, Publisher, archive, fields_named, meta, sha256, upload
 
 pytestmark = pytest.mark.integration
@@ -19,12 +15,6 @@ pytestmark = pytest.mark.integration
 def imagestore_env() -> dict[str, str]:
     """The default: signatures required."""
     return {}
-
-
-@pytest_asyncio.fixture
-async def client(imagestore: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=imagestore.url, timeout=10.0) as c:
-        yield c
 
 
 async def test_unsigned_uploads_are_refused_naming_the_signature(

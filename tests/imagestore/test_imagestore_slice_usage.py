@@ -5,7 +5,6 @@ delete those and never collects their blobs."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,6 @@ from uuid import UUID, uuid4
 
 import httpx
 import pytest
-import pytest_asyncio
 from sqlalchemy import text
 
 from guificloud.bus.connection import Bus
@@ -26,16 +24,9 @@ from guificloud.events.provisioner import (
     SliverDeleted,
     SliverUpdated,
 )
-from guificloud.testing.processes import ServiceProcess
 from tests.imagestore.helpers import ADMIN, archive, published, say
 
 pytestmark = pytest.mark.integration
-
-
-@pytest_asyncio.fixture
-async def client(imagestore: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=imagestore.url, timeout=10.0) as c:
-        yield c
 
 
 def slice_created(slice_id: UUID, digest: str) -> SliceCreated:

@@ -9,10 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
-import pytest_asyncio
 
 from guificloud.events.imagestore import ImagePublished, ImageUploaded
-from guificloud.testing.processes import ServiceProcess
 from guificloud.testing.servers import Servers
 from tests.imagestore.helpers import archive, fields_named, meta, patch, sha256, upload
 from tests.imagestore.helpers import event as read_event
@@ -20,12 +18,6 @@ from tests.imagestore.helpers import event as read_event
 pytestmark = pytest.mark.integration
 
 SIZE = 300_000
-
-
-@pytest_asyncio.fixture
-async def client(imagestore: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=imagestore.url, timeout=10.0) as c:
-        yield c
 
 
 async def start(client: httpx.AsyncClient, data: bytes, **more: object) -> dict[str, Any]:

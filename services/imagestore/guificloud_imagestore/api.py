@@ -10,7 +10,7 @@ from starlette.requests import ClientDisconnect
 
 from guificloud.boxes import DIGEST_PATTERN
 from guificloud.errors import InvalidInput, UnsupportedMedia
-from guificloud.http import AdminDep, UowDep, create_base_app
+from guificloud.http import UowDep, create_base_app
 from guificloud.idempotency import StreamedIdempotencyDep, as_response
 from guificloud.logging import get_logger
 from guificloud.request_guard import allow_large_body
@@ -22,10 +22,13 @@ from guificloud_imagestore import (
     uploads_api,
     usage_api,
 )
+from guificloud_imagestore.access import ensure_may_publish
 from guificloud_imagestore.archives import check_archive
-from guificloud_imagestore.deps import BlobsDep, SettingsDep
+from guificloud_imagestore.deps import BlobsDep, PublisherDep, SettingsDep
+from guificloud_imagestore.quota import ensure_image_quota
 from guificloud_imagestore.runtime import ImagestoreRuntime, ImagestoreRuntimeDep
 from guificloud_imagestore.schemas import (
+    GROUP_DOC,
     KEY_ID_PATTERN,
     SIGNATURE_MAX,
     Arch,
@@ -64,6 +67,7 @@ def refuse_multipart(request: Request) -> None:
 )
 async def upload_image(
     request: Request,
+    principal: PublisherDep,
     runtime: ImagestoreRuntimeDep,
     blobs: BlobsDep,
     settings: SettingsDep,
@@ -78,8 +82,10 @@ async def upload_image(
     key_id: Annotated[
         str | None, Query(pattern=KEY_ID_PATTERN, description="The signing publisher key")
     ] = None,
+    group_id: Annotated[UUID | None, Query(description=GROUP_DOC)] = None,
 ) -> Response:
-    """Publish a new image version from the raw bytes of the request body, in one request.
+    """Publish a new image version for ``group_id`` (publisher or group admin there, within
+    its image quota) from the raw bytes of the request body, in one request.
 
     The body is streamed to disk while hashed, never held whole in memory. The same
     (name, version, arch) twice is refused with 409: a published version is immutable.
@@ -87,11 +93,13 @@ async def upload_image(
     is. No transaction stays open during the transfer. For big images over weak links,
     use an upload session (``/api/v1/uploads``) instead: it resumes. With an
     ``Idempotency-Key``, a retry with the same bytes answers the first response."""
+    ensure_may_publish(principal, group_id)
     refuse_multipart(request)
     required = settings.require_signature
     async with runtime.uow() as uow:
         if not await once.seen(uow):  # a retry of a published upload would fail these
             await commands.ensure_unpublished(uow, meta)
+            await ensure_image_quota(uow, group_id)
             await check_signature(
                 uow, meta, digest=digest, signature=signature, key_id=key_id, required=required
             )
@@ -116,7 +124,9 @@ async def upload_image(
                     key_id=key_id,
                     required=required,
                 )
-                image = await commands.publish_image(uow, blobs, meta, staged, signed)
+                image = await commands.publish_image(
+                    uow, blobs, meta, staged, signed, group_id=group_id, by=principal.id
+                )
                 return as_response(image_out(image, request), 201)
 
             return await once.covering(staged.digest).run(uow, make)
@@ -149,37 +159,41 @@ async def get_image(image_id: UUID, request: Request, uow: UowDep) -> ImageOut:
     return image_out(await commands.get_image(uow, image_id), request)
 
 
-ADMIN_ONLY: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No or a wrong admin token (``Authorization: Bearer …``)"}
+MANAGERS: dict[int | str, dict[str, Any]] = {
+    403: {
+        "description": "Not a publisher or group admin of the image's group (nor an operator; "
+        "the deployment's images are theirs alone)"
+    }
 }
 
 
 @router.post(
-    "/images/{image_id}/deprecate",
-    response_model=ImageOut,
-    tags=["images"],
-    dependencies=[AdminDep],
-    responses=ADMIN_ONLY,
+    "/images/{image_id}/deprecate", response_model=ImageOut, tags=["images"], responses=MANAGERS
 )
-async def deprecate_image(image_id: UUID, request: Request, uow: UowDep) -> ImageOut:
-    """Boxes that run it keep it; new deployments are offered newer images (operator only)."""
-    return image_out(await commands.deprecate_image(uow, image_id), request)
+async def deprecate_image(
+    image_id: UUID, principal: PublisherDep, request: Request, uow: UowDep
+) -> ImageOut:
+    """Boxes that run it keep it; new deployments are offered newer images. For the
+    publishers and group admins of its group, and operators."""
+    return image_out(await commands.deprecate_image(uow, image_id, principal), request)
 
 
 @router.delete(
     "/images/{image_id}",
     response_model=ImageOut,
     tags=["images"],
-    dependencies=[AdminDep],
     responses={
-        **ADMIN_ONLY,
+        **MANAGERS,
         409: {"description": "Boxes or slices still use the image (``boxes``, ``slices``)"},
     },
 )
-async def delete_image(image_id: UUID, request: Request, uow: UowDep) -> ImageOut:
-    """Delete an image no box, slice or sliver uses (operator only); its blob is collected
-    unless another image names it."""
-    return image_out(await commands.delete_image(uow, image_id), request)
+async def delete_image(
+    image_id: UUID, principal: PublisherDep, request: Request, uow: UowDep
+) -> ImageOut:
+    """Delete an image no box, slice or sliver uses (publishers and group admins of its group,
+    operators); its blob is collected unless another image names it, and it no longer
+    counts in its group's quota."""
+    return image_out(await commands.delete_image(uow, image_id, principal), request)
 
 
 def create_app(runtime: ImagestoreRuntime) -> FastAPI:

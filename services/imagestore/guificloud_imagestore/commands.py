@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from guificloud.auth.principal import Principal
 from guificloud.db.uow import UnitOfWork
 from guificloud.errors import Conflict
 from guificloud.events.imagestore import (
@@ -18,10 +19,12 @@ from guificloud.events.imagestore import (
 )
 from guificloud.failpoints import failpoint
 from guificloud.logging import get_logger
+from guificloud_imagestore.access import ensure_may_manage
 from guificloud_imagestore.blobs import BlobStore, Staged, blob_url
 from guificloud_imagestore.in_use import in_use
 from guificloud_imagestore.locks import share_blobs
 from guificloud_imagestore.models import ACTIVE, DELETED, DEPRECATED, UPLOADING, Image
+from guificloud_imagestore.quota import ensure_image_quota
 from guificloud_imagestore.schemas import ImageMeta
 from guificloud_imagestore.signatures import Signed
 from guificloud_imagestore.slice_usage import slices_using
@@ -41,9 +44,13 @@ async def ensure_unpublished(uow: UnitOfWork, meta: ImageMeta) -> None:
         raise already_there(existing)
 
 
-async def reserve_image(uow: UnitOfWork, meta: ImageMeta) -> Image:
-    """The image row in state ``uploading``: holds its (name, version, arch) from now on."""
+async def reserve_image(
+    uow: UnitOfWork, meta: ImageMeta, *, group_id: UUID | None, by: UUID
+) -> Image:
+    """The image row in state ``uploading``, for ``group_id`` (within its quota) by the
+    account ``by``: holds its (name, version, arch) from now on."""
     await ensure_unpublished(uow, meta)
+    await ensure_image_quota(uow, group_id)
     image = Image(
         id=uuid4(),
         name=meta.name,
@@ -52,6 +59,8 @@ async def reserve_image(uow: UnitOfWork, meta: ImageMeta) -> Image:
         format=meta.format,
         channel=meta.channel,
         state=UPLOADING,
+        group_id=group_id,
+        published_by=by,
         created_at=datetime.now(UTC),
     )
     uow.session.add(image)
@@ -66,10 +75,17 @@ async def reserve_image(uow: UnitOfWork, meta: ImageMeta) -> Image:
 
 
 async def publish_image(
-    uow: UnitOfWork, blobs: BlobStore, meta: ImageMeta, staged: Staged, signed: Signed | None
+    uow: UnitOfWork,
+    blobs: BlobStore,
+    meta: ImageMeta,
+    staged: Staged,
+    signed: Signed | None,
+    *,
+    group_id: UUID | None,
+    by: UUID,
 ) -> Image:
     """A single-request upload: record the image and publish it at once; the caller commits."""
-    image = await reserve_image(uow, meta)
+    image = await reserve_image(uow, meta, group_id=group_id, by=by)
     await activate(uow, blobs, image, staged, signed)
     return image
 
@@ -132,9 +148,10 @@ async def activate(
     )
 
 
-async def deprecate_image(uow: UnitOfWork, image_id: UUID) -> Image:
+async def deprecate_image(uow: UnitOfWork, image_id: UUID, principal: Principal) -> Image:
     """Not offered for new deployments; still downloadable. Twice is the same as once."""
     image = await get_image(uow, image_id, for_update=True)
+    ensure_may_manage(principal, image.group_id)
     if image.state == DEPRECATED:
         return image
     if image.state != ACTIVE:
@@ -155,11 +172,12 @@ async def deprecate_image(uow: UnitOfWork, image_id: UUID) -> Image:
     return image
 
 
-async def delete_image(uow: UnitOfWork, image_id: UUID) -> Image:
+async def delete_image(uow: UnitOfWork, image_id: UUID, principal: Principal) -> Image:
     """Delete an image no box, slice or sliver uses; its row stays as a tombstone (the
     version is never reused) and its blob goes with the next collection unless another
-    image names it."""
+    image names it. It no longer counts in its group's quota."""
     image = await get_image(uow, image_id, for_update=True)
+    ensure_may_manage(principal, image.group_id)
     if image.state == DELETED:
         return image
     if image.state == UPLOADING or image.digest is None:
@@ -224,8 +242,8 @@ def already_there(image: Image) -> Conflict:
     what = f"{image.name} {image.version} ({image.arch})"
     if image.state == UPLOADING:
         return Conflict(
-            f"{what} is being uploaded (image {image.id}); resume its upload session "
-            "(GET /api/v1/uploads?name=…&version=…&arch=…) or cancel it"
+            f"{what} is being uploaded (image {image.id}); whoever opened its upload session "
+            "may resume it (GET /api/v1/uploads?name=…&version=…&arch=…) or cancel it"
         )
     if image.state == DELETED:
         return Conflict(f"{what} was deleted; a version is never reused, upload a new version")

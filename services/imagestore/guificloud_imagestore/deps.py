@@ -6,6 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from guificloud.auth import Principal, require_scope
+from guificloud_imagestore.access import SCOPE
 from guificloud_imagestore.blobs import BlobStore
 from guificloud_imagestore.runtime import ImagestoreRuntimeDep
 from guificloud_imagestore.session_files import HashStates
@@ -27,3 +29,5 @@ def get_settings(runtime: ImagestoreRuntimeDep) -> ImagestoreSettings:
 BlobsDep = Annotated[BlobStore, Depends(get_blobs)]
 StatesDep = Annotated[HashStates, Depends(get_states)]
 SettingsDep = Annotated[ImagestoreSettings, Depends(get_settings)]
+PublisherDep = Annotated[Principal, Depends(require_scope(SCOPE))]
+"""A caller whose token reaches ``images.publish``; the route checks the group's role."""

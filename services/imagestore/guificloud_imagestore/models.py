@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from guificloud.db.group_facts import GroupFacts
 from guificloud.db.idempotency import define_idempotency_table
 from guificloud.db.messaging import define_messaging_tables
 
@@ -24,6 +25,8 @@ SCHEMA = "imagestore"
 metadata = MetaData(schema=SCHEMA)
 messaging = define_messaging_tables(metadata)
 idempotency = define_idempotency_table(metadata)
+groups = GroupFacts(metadata)
+"""The identity service's groups, as their events told: image quotas."""
 
 UPLOADING = "uploading"
 ACTIVE = "active"
@@ -43,7 +46,11 @@ class Image(Base):
 
     The row is made when its upload starts (``uploading``, no digest yet), so that one
     (name, version, arch) has one upload at a time; a deleted image stays as a tombstone so
-    that its version is never reused for other bytes."""
+    that its version is never reused for other bytes.
+
+    ``group_id`` is the group it is published for, whose image quota it counts in (from
+    its reservation until it is deleted); None for the deployment's own images (the distro),
+    which only operators publish."""
 
     __tablename__ = "images"
     __table_args__ = (UniqueConstraint("name", "version", "arch", name="images_name_version_arch"),)
@@ -58,8 +65,11 @@ class Image(Base):
     size: Mapped[int | None] = mapped_column(BigInteger)
     state: Mapped[str] = mapped_column(String(16), server_default=ACTIVE)
     publisher: Mapped[str | None] = mapped_column(String(128))
+    """The signing key's publisher; ``published_by`` is the account that uploaded it."""
     signature: Mapped[str | None] = mapped_column(String(128))
     key_id: Mapped[str | None] = mapped_column(String(16))
+    group_id: Mapped[UUID | None] = mapped_column(index=True)
+    published_by: Mapped[UUID | None]
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -83,12 +93,15 @@ class UploadSession(Base):
     """A resumable upload: bytes ``[0, offset)`` are in ``uploads/<id>.session``.
 
     ``writer_until`` is the lease of the one request appending to it right now; a writer
-    that died loses it when it runs out, and the next one truncates what it left unrecorded."""
+    that died loses it when it runs out, and the next one truncates what it left unrecorded.
+    It belongs to the account that opened it (``opened_by``); its group is its image's."""
 
     __tablename__ = "uploads"
 
     id: Mapped[UUID] = mapped_column(primary_key=True)
     image_id: Mapped[UUID] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), unique=True)
+    opened_by: Mapped[UUID | None] = mapped_column(index=True)
+    """None only for sessions opened before sessions had owners: operators finish those."""
     size: Mapped[int] = mapped_column(BigInteger)
     offset: Mapped[int] = mapped_column(BigInteger, server_default="0")
     digest: Mapped[str | None] = mapped_column(String(71))

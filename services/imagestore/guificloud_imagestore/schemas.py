@@ -17,6 +17,11 @@ VERSION_PATTERN = NAME_PATTERN
 CHANNEL_PATTERN = r"^[a-z][a-z0-9-]*$"
 KEY_ID_PATTERN = r"^[0-9a-f]{16}$"
 SIGNATURE_MAX = 128
+GROUP_DOC = (
+    "The group the image is published for: you need the publisher (or group_admin) role in "
+    "it, and the image counts in its image quota. Only operators leave it out, for images "
+    "of the deployment (the distro)."
+)
 
 Arch = Literal["amd64", "i386", "arm64", "armhf", "all"]
 Format = Literal["tar", "tar.gz", "tar.xz"]
@@ -42,6 +47,7 @@ class UploadIn(ImageMeta):
     digest: str | None = Field(None, pattern=DIGEST_PATTERN, description="sha256 they must hash to")
     signature: str | None = Field(None, min_length=1, max_length=SIGNATURE_MAX)
     key_id: str | None = Field(None, pattern=KEY_ID_PATTERN)
+    group_id: UUID | None = Field(None, description=GROUP_DOC)
 
 
 class UploadOut(BaseModel):
@@ -56,6 +62,8 @@ class UploadOut(BaseModel):
     offset: int = Field(description="Bytes received so far: send the next chunk from here")
     digest: str | None
     key_id: str | None
+    group_id: UUID | None = Field(description="The group it is published for")
+    opened_by: UUID | None = Field(description="The account it belongs to")
     created_at: datetime
     expires_at: datetime
     url: str = Field(description="Where chunks are sent (PATCH), relative to the store")
@@ -74,6 +82,8 @@ class ImageOut(BaseModel):
     publisher: str | None
     signature: str | None
     key_id: str | None
+    group_id: UUID | None = Field(description="Its group; None: an image of the deployment")
+    published_by: UUID | None = Field(description="The account that uploaded it")
     created_at: datetime
     published_at: datetime | None
     deleted_at: datetime | None

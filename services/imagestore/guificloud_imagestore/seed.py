@@ -3,7 +3,9 @@
 Idempotent: a version already published for that arch is left as it is. The image is
 streamed from a file with its digest, so the store verifies what it received. It is signed
 with a development publisher key kept in the data folder, which the seed has the store
-trust for the distro's name (with the admin token): the store requires signatures.
+trust for the distro's name: the store requires signatures. Both the key and the image go
+in with the admin token, as an operator's: the distro is an image of the deployment, of no
+group.
 """
 
 from __future__ import annotations
@@ -56,13 +58,12 @@ def dev_key(path: Path) -> str:
     return private
 
 
-def trust(client: httpx.Client, private: str, admin_token: str) -> str:
+def trust(client: httpx.Client, private: str) -> str:
     """Have the store trust the key for the distro's name; its id."""
     public = public_of(private)
     response = client.post(
         "/api/v1/keys",
         json={"publisher": DEV_PUBLISHER, "public_key": public, "names": [DISTRO_NAME]},
-        headers={"Authorization": f"Bearer {admin_token}"},
     )
     if response.status_code not in (201, 409):  # 409: trusted already
         raise SeedError(
@@ -106,12 +107,16 @@ def seed_distro(
     channel: str = "stable",
     wait_s: float = 30.0,
 ) -> Seeded:
-    with httpx.Client(base_url=url, timeout=httpx.Timeout(30.0, connect=5.0)) as client:
+    with httpx.Client(
+        base_url=url,
+        timeout=httpx.Timeout(30.0, connect=5.0),
+        headers={"Authorization": f"Bearer {admin_token}"},
+    ) as client:
         wait_ready(client, wait_s)
         if (existing := find(client, version, arch)) is not None:
             return Seeded(created=False, image=existing)
         private = dev_key(key_file)
-        kid = trust(client, private, admin_token)
+        kid = trust(client, private)
         with tempfile.TemporaryDirectory() as tmp:
             path = build_distro_rootfs(Path(tmp), version)
             digest = file_digest(path)

@@ -13,11 +13,11 @@ from guificloud.events.provisioner import (
     SliverUpdated,
 )
 from guificloud.runtime import ServiceDefinition
-from guificloud.streams import IMAGESTORE, PROVISIONER
+from guificloud.streams import IDENTITY, IMAGESTORE, PROVISIONER
 from guificloud_imagestore import slice_usage, usage
 from guificloud_imagestore.api import create_app
 from guificloud_imagestore.gc import collect_garbage
-from guificloud_imagestore.models import SCHEMA, messaging, metadata
+from guificloud_imagestore.models import SCHEMA, groups, messaging, metadata
 from guificloud_imagestore.runtime import build_resources
 from guificloud_imagestore.settings import ImagestoreSettings
 
@@ -37,6 +37,8 @@ CONSUMERS = (
         },
         partition=usage.usage_partition,
     ),
+    # The groups' image quotas, as the identity service tells them.
+    ConsumerSpec(IDENTITY, "imagestore-groups", groups.handlers),
 )
 
 DEFINITION = ServiceDefinition(

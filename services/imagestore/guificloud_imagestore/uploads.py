@@ -4,6 +4,10 @@ completed, cancelled, expired.
 A request that appends to a session first *claims* it: a lease (``writer_until``) taken
 with a conditional update, only at the offset the client believes in. No transaction stays
 open while bytes flow; the offset is recorded once they are synced.
+
+A session is its opener's: to anyone else (operators aside) it does not exist, so another
+caller's session id answers 404 exactly as a finished or expired one does, and listings
+show the caller's own sessions only.
 """
 
 from __future__ import annotations
@@ -15,10 +19,13 @@ from uuid import UUID, uuid4
 
 from sqlalchemy import delete, or_, select, update
 
+from guificloud.auth.principal import Principal
 from guificloud.db.uow import UnitOfWork
 from guificloud.errors import Conflict, NotFound
+from guificloud_imagestore.access import may_use_session
 from guificloud_imagestore.commands import reserve_image
 from guificloud_imagestore.models import Image, UploadSession
+from guificloud_imagestore.quota import ensure_image_quota
 from guificloud_imagestore.schemas import ImageMeta, UploadIn, UploadOut
 
 
@@ -48,6 +55,8 @@ class SessionView:
     digest: str | None
     signature: str | None
     key_id: str | None
+    group_id: UUID | None
+    opened_by: UUID | None
     created_at: datetime
     expires_at: datetime
 
@@ -60,6 +69,8 @@ class SessionView:
             offset=self.offset,
             digest=self.digest,
             key_id=self.key_id,
+            group_id=self.group_id,
+            opened_by=self.opened_by,
             created_at=self.created_at,
             expires_at=self.expires_at,
             url=f"/api/v1/uploads/{self.id}",
@@ -82,19 +93,25 @@ def view(session: UploadSession, image: Image) -> SessionView:
         digest=session.digest,
         signature=session.signature,
         key_id=session.key_id,
+        group_id=image.group_id,
+        opened_by=session.opened_by,
         created_at=session.created_at,
         expires_at=session.expires_at,
     )
 
 
-async def create_session(uow: UnitOfWork, upload: UploadIn, *, ttl_s: float) -> SessionView:
-    """Reserve the image (``uploading``) and open a session at offset 0; the caller commits."""
+async def create_session(
+    uow: UnitOfWork, upload: UploadIn, *, by: UUID, ttl_s: float
+) -> SessionView:
+    """Reserve the image (``uploading``, in its group's quota) and open a session at offset 0
+    that belongs to the account ``by``; the caller commits."""
     meta = ImageMeta(**upload.model_dump(include=set(ImageMeta.model_fields)))
-    image = await reserve_image(uow, meta)
+    image = await reserve_image(uow, meta, group_id=upload.group_id, by=by)
     now = datetime.now(UTC)
     session = UploadSession(
         id=uuid4(),
         image_id=image.id,
+        opened_by=by,
         size=upload.size,
         offset=0,
         digest=upload.digest,
@@ -108,7 +125,10 @@ async def create_session(uow: UnitOfWork, upload: UploadIn, *, ttl_s: float) -> 
     return view(session, image)
 
 
-async def get_session(uow: UnitOfWork, session_id: UUID) -> SessionView:
+async def get_session(
+    uow: UnitOfWork, session_id: UUID, caller: Principal | None = None
+) -> SessionView:
+    """The session; 404 when it is gone, or is not ``caller``'s (when a caller is given)."""
     row = (
         await uow.session.execute(
             select(UploadSession, Image)
@@ -116,19 +136,27 @@ async def get_session(uow: UnitOfWork, session_id: UUID) -> SessionView:
             .where(UploadSession.id == session_id)
         )
     ).first()
-    if row is None:
+    if row is None or (caller is not None and not may_use_session(caller, row[0].opened_by)):
         raise NotFound(f"no upload session {session_id} (finished, cancelled or expired)")
     return view(*row)
 
 
 async def find_sessions(
-    uow: UnitOfWork, *, name: str | None, version: str | None, arch: str | None
+    uow: UnitOfWork,
+    caller: Principal,
+    *,
+    name: str | None,
+    version: str | None,
+    arch: str | None,
 ) -> list[SessionView]:
+    """The caller's sessions in progress (an operator's: everyone's)."""
     stmt = (
         select(UploadSession, Image)
         .join(Image, Image.id == UploadSession.image_id)
         .order_by(UploadSession.created_at)
     )
+    if not caller.is_operator:
+        stmt = stmt.where(UploadSession.opened_by == caller.id)
     for column, value in ((Image.name, name), (Image.version, version), (Image.arch, arch)):
         if value is not None:
             stmt = stmt.where(column == value)
@@ -136,12 +164,19 @@ async def find_sessions(
 
 
 async def claim(
-    uow: UnitOfWork, session_id: UUID, *, offset: int | None, lease_s: float, ttl_s: float
+    uow: UnitOfWork,
+    session_id: UUID,
+    caller: Principal,
+    *,
+    offset: int | None,
+    lease_s: float,
+    ttl_s: float,
 ) -> SessionView:
     """Take the session's writer lease, at ``offset`` when given; commits.
 
-    404 if it is gone, 409 with the server's offset if the client is elsewhere or another
-    request is writing."""
+    404 if it is gone or not the caller's, 409 with the server's offset if the client is
+    elsewhere or another request is writing."""
+    await get_session(uow, session_id, caller)
     now = datetime.now(UTC)
     stmt = (
         update(UploadSession)
@@ -201,11 +236,13 @@ async def release(
 
 
 async def finish(uow: UnitOfWork, session_id: UUID) -> Image:
-    """The session is done: its row goes, its image (locked) is returned to be activated.
-    The caller commits."""
+    """The session is done: its row goes, its image (locked) is returned to be activated,
+    if its group's quota still has room for it. The caller commits."""
     session = await uow.session.get(UploadSession, session_id)
     if session is None:
         raise NotFound(f"no upload session {session_id}")
+    group_id = await uow.session.scalar(select(Image.group_id).where(Image.id == session.image_id))
+    await ensure_image_quota(uow, group_id, counted=session.image_id)  # group, then image
     image = await uow.session.get(Image, session.image_id, with_for_update=True)
     assert image is not None
     await uow.session.delete(session)

@@ -8,6 +8,9 @@
 
 A PATCH that breaks off keeps the bytes that arrived; the client asks for the offset and
 sends the rest. A PATCH at another offset than the server's gets 409 with the server's.
+
+Every route needs a token with ``images.publish``; opening a session, the publisher role in
+its group. A session is its opener's: anyone else (operators aside) gets 404 for it.
 """
 
 from __future__ import annotations
@@ -26,9 +29,10 @@ from guificloud.inputs import Int64Param
 from guificloud.logging import get_logger
 from guificloud.request_guard import allow_large_body
 from guificloud_imagestore import commands, uploads
+from guificloud_imagestore.access import ensure_may_publish
 from guificloud_imagestore.archives import check_archive
 from guificloud_imagestore.blobs import BlobStore, Staged
-from guificloud_imagestore.deps import BlobsDep, SettingsDep, StatesDep
+from guificloud_imagestore.deps import BlobsDep, PublisherDep, SettingsDep, StatesDep
 from guificloud_imagestore.runtime import ImagestoreRuntime, ImagestoreRuntimeDep
 from guificloud_imagestore.schemas import Arch, ImageOut, UploadIn, UploadOut
 from guificloud_imagestore.session_files import BytesLost, HashStates, append, digest_of
@@ -58,10 +62,16 @@ def offset_headers(session: SessionView) -> dict[str, str]:
 
 @router.post("/uploads", status_code=201, response_model=UploadOut)
 async def create_upload(
-    upload: UploadIn, uow: UowDep, settings: SettingsDep, once: IdempotencyDep
+    upload: UploadIn,
+    principal: PublisherDep,
+    uow: UowDep,
+    settings: SettingsDep,
+    once: IdempotencyDep,
 ) -> Response:
-    """Start an upload: reserves the version (``uploading``) and checks what it can of the
-    signature before any byte is sent."""
+    """Start an upload for ``group_id`` (publisher or group admin there): reserves the version
+    (``uploading``, counted in the group's image quota) and checks what it can of the
+    signature before any byte is sent. The session is the caller's alone."""
+    ensure_may_publish(principal, upload.group_id)
     if upload.size > settings.max_image_bytes:
         raise TooLarge(f"image larger than {settings.max_image_bytes} bytes", field="size")
 
@@ -74,7 +84,9 @@ async def create_upload(
             key_id=upload.key_id,
             required=settings.require_signature,
         )
-        session = await uploads.create_session(uow, upload, ttl_s=settings.upload_session_ttl_s)
+        session = await uploads.create_session(
+            uow, upload, by=principal.id, ttl_s=settings.upload_session_ttl_s
+        )
         log.info("upload.started", upload_id=str(session.id), name=upload.name, size=upload.size)
         response = as_response(session.out(), 201)
         response.headers.update({**offset_headers(session), "Location": session.out().url})
@@ -85,30 +97,38 @@ async def create_upload(
 
 @router.get("/uploads", response_model=list[UploadOut])
 async def list_uploads(
-    uow: UowDep, name: str | None = None, version: str | None = None, arch: Arch | None = None
+    principal: PublisherDep,
+    uow: UowDep,
+    name: str | None = None,
+    version: str | None = None,
+    arch: Arch | None = None,
 ) -> list[UploadOut]:
-    """Sessions in progress: how a client that lost its session id finds it again."""
-    found = await uploads.find_sessions(uow, name=name, version=version, arch=arch)
+    """The caller's sessions in progress (an operator's: all): how a client that lost its
+    session id finds it again."""
+    found = await uploads.find_sessions(uow, principal, name=name, version=version, arch=arch)
     return [s.out() for s in found]
 
 
 @router.get("/uploads/{upload_id}", response_model=UploadOut)
-async def get_upload(upload_id: UUID, response: Response, uow: UowDep) -> UploadOut:
-    session = await uploads.get_session(uow, upload_id)
+async def get_upload(
+    upload_id: UUID, principal: PublisherDep, response: Response, uow: UowDep
+) -> UploadOut:
+    session = await uploads.get_session(uow, upload_id, principal)
     response.headers.update(offset_headers(session))
     return session.out()
 
 
 @router.head("/uploads/{upload_id}", response_class=Response)
-async def head_upload(upload_id: UUID, uow: UowDep) -> Response:
+async def head_upload(upload_id: UUID, principal: PublisherDep, uow: UowDep) -> Response:
     """``Upload-Offset``: the bytes the server has; send the rest from there."""
-    session = await uploads.get_session(uow, upload_id)
+    session = await uploads.get_session(uow, upload_id, principal)
     return Response(status_code=200, headers=offset_headers(session))
 
 
 @router.patch("/uploads/{upload_id}", response_model=UploadOut, openapi_extra=CHUNK_BODY)
 async def send_chunk(
     upload_id: UUID,
+    principal: PublisherDep,
     request: Request,
     response: Response,
     runtime: ImagestoreRuntimeDep,
@@ -124,7 +144,12 @@ async def send_chunk(
     lease = {"lease_s": settings.upload_lease_s}
     async with runtime.uow() as uow:
         session = await uploads.claim(
-            uow, upload_id, offset=upload_offset, ttl_s=settings.upload_session_ttl_s, **lease
+            uow,
+            upload_id,
+            principal,
+            offset=upload_offset,
+            ttl_s=settings.upload_session_ttl_s,
+            **lease,
         )
 
     async def renew() -> None:
@@ -164,6 +189,7 @@ async def send_chunk(
 @router.post("/uploads/{upload_id}/complete", status_code=201, response_model=ImageOut)
 async def complete_upload(
     upload_id: UUID,
+    principal: PublisherDep,
     request: Request,
     runtime: ImagestoreRuntimeDep,
     blobs: BlobsDep,
@@ -171,7 +197,7 @@ async def complete_upload(
     settings: SettingsDep,
     once: IdempotencyDep,
 ) -> Response:
-    """Check digest and signature, file the blob and publish the image.
+    """Check digest, signature and the group's image quota, file the blob and publish the image.
 
     A digest or signature that does not verify ends the session (its bytes are wrong for
     it): 422 naming the field, and the version is free again. With an ``Idempotency-Key``,
@@ -181,7 +207,7 @@ async def complete_upload(
         if (replayed := await once.replay(uow)) is not None:
             return replayed
         session = await uploads.claim(
-            uow, upload_id, offset=None, lease_s=settings.upload_lease_s, ttl_s=ttl_s
+            uow, upload_id, principal, offset=None, lease_s=settings.upload_lease_s, ttl_s=ttl_s
         )
     path = blobs.session_path(upload_id)
     try:
@@ -232,6 +258,7 @@ async def complete_upload(
 @router.delete("/uploads/{upload_id}", status_code=204, response_class=Response)
 async def cancel_upload(
     upload_id: UUID,
+    principal: PublisherDep,
     runtime: ImagestoreRuntimeDep,
     blobs: BlobsDep,
     states: StatesDep,
@@ -240,7 +267,7 @@ async def cancel_upload(
     """Drop the session, its bytes and its reserved version (refused while bytes flow)."""
     async with runtime.uow() as uow:
         await uploads.claim(
-            uow, upload_id, offset=None, lease_s=settings.upload_lease_s, ttl_s=60.0
+            uow, upload_id, principal, offset=None, lease_s=settings.upload_lease_s, ttl_s=60.0
         )
     await discard(runtime, blobs, states, upload_id)
     log.info("upload.cancelled", upload_id=str(upload_id))

@@ -25,6 +25,8 @@ def image_out(image: Image, request: Request) -> ImageOut:
         publisher=image.publisher,
         signature=image.signature,
         key_id=image.key_id,
+        group_id=image.group_id,
+        published_by=image.published_by,
         created_at=image.created_at,
         published_at=image.published_at,
         deleted_at=image.deleted_at,
