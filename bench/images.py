@@ -35,6 +35,7 @@ import argparse
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import socket
 import sys
@@ -57,6 +58,9 @@ from guificloud.testing.processes import ServiceProcess
 MIB = 1024 * 1024
 MB = 1_000_000
 BLOCK = MIB
+
+ADMIN = secrets.token_urlsafe(32)
+"""The store's admin token: the bench publishes as an operator."""
 
 
 def say(message: str) -> None:
@@ -204,6 +208,7 @@ def measure(root: Path, size: int) -> dict[str, object]:
                 "GUIFICLOUD_IMAGESTORE_REQUIRE_SIGNATURE": "false",  # unsigned, as in development
                 "GUIFICLOUD_LOG_LEVEL": "warning",
                 "GUIFICLOUD_ENVIRONMENT": "development",  # as guificloud dev runs them
+                "GUIFICLOUD_ADMIN_TOKEN": ADMIN,
             },
             log_dir=root,
         )
@@ -222,7 +227,11 @@ def measure(root: Path, size: int) -> dict[str, object]:
         synced_floor_s = timed_copy(source, root / "copy.tar", sync=True)
 
         settle()
-        with httpx.Client(base_url=store.url, timeout=httpx.Timeout(600.0)) as client:
+        with httpx.Client(
+            base_url=store.url,
+            timeout=httpx.Timeout(600.0),
+            headers={"Authorization": f"Bearer {ADMIN}"},  # publishing is for operators
+        ) as client:
             with PeakRss(store.process.pid) as rss:
                 say("upload: one streaming request")
                 upload_s, image = upload(client, source, size)
