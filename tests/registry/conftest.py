@@ -1,9 +1,15 @@
 """Fixtures of the registry's tests: the registry as a real process on a fresh database, the
-real CNML exports of guifi.net, and the REGISTRY stream's message count."""
+real CNML exports of guifi.net, and the REGISTRY stream's message count.
+
+``registry`` is the registry as an operator sees it (the deployment's admin token): tests of
+what the registry does write through it; the tests of who may do what (``test_access``)
+bring their own callers."""
 
 from __future__ import annotations
 
+import json
 import os
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +19,7 @@ import nats
 import pytest
 import pytest_asyncio
 
+from guificloud.testing.authority import ADMIN_TOKEN, TestAuthority, bearer
 from guificloud.testing.processes import ServiceProcess
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -52,8 +59,29 @@ def registry_proc(database_url: str, nats_url: str, tmp_path: Path) -> Iterator[
 
 @pytest.fixture
 def registry(registry_proc: ServiceProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=registry_proc.url, timeout=60) as client:
+    with httpx.Client(
+        base_url=registry_proc.url, timeout=60, headers=bearer(ADMIN_TOKEN)
+    ) as client:
         yield client
+
+
+@pytest.fixture
+def operator_login(
+    tmp_path: Path, authority: TestAuthority, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """A stored ``guificloud login`` of an operator (its access token fresh for ten
+    minutes), which the CLI's commands then use."""
+    path = tmp_path / "credentials.json"
+    stored = {
+        "identity_url": authority.url,
+        "login": "operator",
+        "refresh_token": "",
+        "access_token": authority.token(authority.operator()),
+        "access_expires_at": time.time() + 600,
+    }
+    path.write_text(json.dumps(stored))
+    monkeypatch.setenv("GUIFICLOUD_CREDENTIALS", str(path))
+    return path
 
 
 @pytest.fixture(scope="session")
