@@ -20,7 +20,10 @@ import pytest
 import pytest_asyncio
 
 from guificloud.testing.authority import ADMIN_TOKEN, TestAuthority, bearer
+from guificloud.testing.plugin import fresh_database
 from guificloud.testing.processes import ServiceProcess
+from guificloud.testing.servers import Servers
+from tests.registry.community import Community, build
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CNML_DIR = Path(
@@ -133,3 +136,26 @@ def post_cnml(client: httpx.Client, body: bytes, **params: object) -> httpx.Resp
     return client.post(
         "/api/v1/cnml", content=body, params=params, headers={"Content-Type": "application/xml"}
     )
+
+
+@pytest_asyncio.fixture(scope="module")
+async def community(
+    servers: Servers, authority: TestAuthority, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Community]:
+    """One registry per module with callers of every kind (``tests.registry.community``).
+    It runs on the session's NATS with every stream dropped first, not on ``nats_url``
+    (which drops them per test, from under a running registry)."""
+    nc = await nats.connect(servers.nats_url)
+    try:
+        js = nc.jetstream()
+        for info in await js.streams_info():
+            await js.delete_stream(info.config.name)
+    finally:
+        await nc.close()
+    async with fresh_database(servers, prefix="registry") as database_url:
+        log_dir = tmp_path_factory.mktemp("registry")
+        with (
+            registry_process(database_url, servers.nats_url, log_dir) as proc,
+            httpx.Client(base_url=proc.url, timeout=60) as http,
+        ):
+            yield await build(http, authority, servers.nats_url, database_url)
