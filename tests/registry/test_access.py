@@ -6,8 +6,10 @@ names what is missing. Each call works on a record made for it."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from uuid import uuid4
 
 import httpx
 import pytest
@@ -161,3 +163,21 @@ def test_refused(community: Community, row: str, who: str) -> None:
     assert (says or ROWS[row].says) in detail
     if status == 401:
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_every_mutating_route_wants_credentials(community: Community) -> None:
+    """Walks the OpenAPI document: no change of any kind without credentials (401, with the
+    challenge), and every such route documents the bearer scheme."""
+    spec = community.call("anonymous", "GET", "/api/v1/openapi.json").json()
+    walked = []
+    for path, operations in spec["paths"].items():
+        for method in ("post", "put", "patch", "delete"):
+            if method not in operations:
+                continue
+            assert {"bearer": []} in operations[method].get("security", []), (method, path)
+            url = re.sub(r"\{[^}]+_id\}", str(uuid4()), path).replace("{seq}", "1")
+            response = community.call("anonymous", method.upper(), url, json={})
+            assert response.status_code == 401, (method, path, response.text)
+            assert response.headers["WWW-Authenticate"].startswith("Bearer")
+            walked.append(f"{method} {path}")
+    assert len(walked) >= 15, walked
