@@ -8,8 +8,8 @@ Starts PostgreSQL and NATS from the wheels and the registry as its own process, 
    real tree (each zone gets the share of nodes the real export says it had, placed inside
    its bounding box), then imports it again (which must change nothing);
 3. walks filtered node lists page after page (zone subtree and status, bounding box, device
-   type, text; up to ``--pages`` deep), timing each page over HTTP, anonymously and again
-   with a member's access token (node_admin of a group, maintainer of a zone: the registry
+   type, text; up to ``--pages`` deep), timing each page over HTTP, anonymously and with a
+   member's access token in turns (node_admin of a group, maintainer of a zone: the registry
    verifies the token and decides node by node whose contact data it may see), and the same
    queries with the same keyset cursors straight on PostgreSQL (asyncpg, no HTTP, no models)
    as the floor;
@@ -262,16 +262,21 @@ def scenarios(zone_paths: dict[int, tuple[str, str]]) -> list[Scenario]:
 
 
 def walk_http(
-    client: httpx.Client, scenario: Scenario, pages: int, headers: dict[str, str] | None = None
-) -> list[float]:
-    latencies = []
+    client: httpx.Client, scenario: Scenario, pages: int, *callers: dict[str, str]
+) -> list[list[float]]:
+    """Each page fetched once per caller (its headers), in turns, so that every caller
+    meets the same load of a shared machine; the latencies per caller."""
+    callers = callers or ({},)
+    latencies: list[list[float]] = [[] for _ in callers]
     url: str | None = None
     params: dict[str, Any] | None = {**scenario.params, "limit": PAGE}
-    for _ in range(pages):
-        start = time.perf_counter()
-        response = client.get(url or "/api/v1/nodes", params=params, headers=headers)
-        latencies.append((time.perf_counter() - start) * 1000)
-        response.raise_for_status()
+    for n in range(pages):
+        turn = list(enumerate(callers))
+        for i, headers in turn if n % 2 == 0 else reversed(turn):
+            start = time.perf_counter()
+            response = client.get(url or "/api/v1/nodes", params=params, headers=headers)
+            latencies[i].append((time.perf_counter() - start) * 1000)
+            response.raise_for_status()
         url, params = response.links.get("next", {}).get("url"), None
         if url is None:
             break
@@ -402,15 +407,13 @@ async def measure(
                 )
                 signed = authority.headers(member, ttl_s=3600)
                 for case in cases:  # warm every path (plans, caches, connections, keys)
-                    walk_http(client, case, 3)
-                    walk_http(client, case, 3, signed)
+                    walk_http(client, case, 3, {}, signed)
                     await walk_floor(conn, case, 3)
                 http_ms: list[float] = []
                 auth_ms: list[float] = []
                 floor_ms: list[float] = []
                 for case in cases:
-                    took = walk_http(client, case, pages)
-                    took_auth = walk_http(client, case, pages, signed)
+                    took, took_auth = walk_http(client, case, pages, {}, signed)
                     floor = await walk_floor(conn, case, pages)
                     assert len(took) == len(floor) == len(took_auth), (case.name, len(took))
                     say(

@@ -49,8 +49,11 @@ class Community:
             return bearer(ADMIN_TOKEN)
         return bearer(self.tokens[who])
 
-    def call(self, who: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return self.http.request(method, path, headers=self.headers(who), **kwargs)
+    def call(
+        self, who: str, method: str, path: str, headers: dict[str, str] | None = None, **kw: Any
+    ) -> httpx.Response:
+        headers = {**self.headers(who), **(headers or {})}
+        return self.http.request(method, path, headers=headers, **kw)
 
     def made(self, who: str, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         """A request that must succeed (setting a test up), as its JSON."""

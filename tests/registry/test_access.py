@@ -167,7 +167,8 @@ def test_refused(community: Community, row: str, who: str) -> None:
 
 def test_every_mutating_route_wants_credentials(community: Community) -> None:
     """Walks the OpenAPI document: no change of any kind without credentials (401, with the
-    challenge), and every such route documents the bearer scheme."""
+    challenge, before any other check of the request), and every such route documents the
+    bearer scheme."""
     spec = community.call("anonymous", "GET", "/api/v1/openapi.json").json()
     walked = []
     for path, operations in spec["paths"].items():
@@ -176,7 +177,8 @@ def test_every_mutating_route_wants_credentials(community: Community) -> None:
                 continue
             assert {"bearer": []} in operations[method].get("security", []), (method, path)
             url = re.sub(r"\{[^}]+_id\}", str(uuid4()), path).replace("{seq}", "1")
-            response = community.call("anonymous", method.upper(), url, json={})
+            bad_key = {"Idempotency-Key": "k" * 256}
+            response = community.call("anonymous", method.upper(), url, json={}, headers=bad_key)
             assert response.status_code == 401, (method, path, response.text)
             assert response.headers["WWW-Authenticate"].startswith("Bearer")
             walked.append(f"{method} {path}")

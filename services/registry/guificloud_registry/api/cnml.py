@@ -42,9 +42,9 @@ UPLOAD_BODY: dict[str, Any] = {
 @router.post("/cnml", openapi_extra=UPLOAD_BODY)
 async def import_cnml(
     request: Request,
+    by: WriterDep,
     runtime: RegistryRuntimeDep,
     once: StreamedIdempotencyDep,
-    by: WriterDep,
     dry_run: Annotated[bool, Query(description="Report what would change; change nothing")] = False,
 ) -> Response:
     """Import a CNML export of guifi.net (level ``zones``, ``nodes`` or ``detail``), sent as

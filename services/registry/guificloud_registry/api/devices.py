@@ -46,7 +46,7 @@ IfMatch = Annotated[str | None, Header(description="ETag the change was based on
 
 @router.post("/nodes/{node_id}/devices", status_code=201, response_model=DeviceOut)
 async def add_device(
-    node_id: UUID, data: DeviceIn, uow: UowDep, once: IdempotencyDep, by: WriterDep
+    node_id: UUID, data: DeviceIn, by: WriterDep, uow: UowDep, once: IdempotencyDep
 ) -> Response:
     """Step 3: a device on the node; a cloud type (with its hardware) starts onboarding. For
     the node's owners, its zone's maintainers and operators; a cloud box needs the node's
@@ -104,7 +104,7 @@ async def get_device(
 
 @router.patch("/devices/{device_id}", response_model=DeviceOut)
 async def update_device(
-    device_id: UUID, data: DevicePatch, uow: UowDep, by: WriterDep, if_match: IfMatch = None
+    device_id: UUID, data: DevicePatch, by: WriterDep, uow: UowDep, if_match: IfMatch = None
 ) -> Response:
     """For the node's owners, its zone's maintainers and operators."""
     device = await commands.update_device(uow, device_id, data, by=by, if_match=if_match)
@@ -113,7 +113,7 @@ async def update_device(
 
 @router.delete("/devices/{device_id}", status_code=204)
 async def remove_device(
-    device_id: UUID, uow: UowDep, by: WriterDep, if_match: IfMatch = None
+    device_id: UUID, by: WriterDep, uow: UowDep, if_match: IfMatch = None
 ) -> Response:
     """Remove a device with its radios, interfaces and services (as for a change)."""
     await commands.remove_device(uow, device_id, by=by, if_match=if_match)

@@ -90,7 +90,7 @@ def changed_node(node: Node, by: Principal, *, status_code: int = 200) -> Respon
 
 
 @router.post("/nodes", status_code=201, response_model=NodeOut)
-async def create_node(data: NodeIn, uow: UowDep, once: IdempotencyDep, by: WriterDep) -> Response:
+async def create_node(data: NodeIn, by: WriterDep, uow: UowDep, once: IdempotencyDep) -> Response:
     """Step 1 (and 2): a node with its information and its place on the map. It belongs to
     the caller and, with ``owner_group_id``, to that group (the caller must be its
     group_admin or node_admin)."""
@@ -190,7 +190,7 @@ async def get_node(
 
 @router.patch("/nodes/{node_id}", response_model=NodeOut)
 async def update_node(
-    node_id: UUID, data: NodePatch, uow: UowDep, by: WriterDep, if_match: IfMatch = None
+    node_id: UUID, data: NodePatch, by: WriterDep, uow: UowDep, if_match: IfMatch = None
 ) -> Response:
     """Correct a node: only the fields sent change. For its owners, its zone's maintainers
     and operators."""
@@ -200,7 +200,7 @@ async def update_node(
 
 @router.put("/nodes/{node_id}/location", response_model=NodeOut)
 async def set_location(
-    node_id: UUID, data: LocationIn, uow: UowDep, by: WriterDep, if_match: IfMatch = None
+    node_id: UUID, data: LocationIn, by: WriterDep, uow: UowDep, if_match: IfMatch = None
 ) -> Response:
     """Step 2: set or correct the node's place on the map."""
     node = await commands.move_node(
@@ -211,7 +211,7 @@ async def set_location(
 
 @router.put("/nodes/{node_id}/owner", response_model=NodeOut)
 async def set_owner(
-    node_id: UUID, data: OwnerIn, uow: UowDep, by: WriterDep, if_match: IfMatch = None
+    node_id: UUID, data: OwnerIn, by: WriterDep, uow: UowDep, if_match: IfMatch = None
 ) -> Response:
     """Give the node to other owners (``registry.node.owner_changed``), or claim an imported
     one. For its owners, its zone's maintainers and operators; others than operators give it
@@ -223,7 +223,7 @@ async def set_owner(
 
 @router.delete("/nodes/{node_id}", status_code=204)
 async def delete_node(
-    node_id: UUID, uow: UowDep, by: WriterDep, if_match: IfMatch = None
+    node_id: UUID, by: WriterDep, uow: UowDep, if_match: IfMatch = None
 ) -> Response:
     """Delete a node without devices; one with devices is refused (409)."""
     await commands.delete_node(uow, node_id, by=by, if_match=if_match)

@@ -38,7 +38,7 @@ IfMatch = Annotated[str | None, Header(description="ETag the change was based on
 
 @router.post("/devices/{device_id}/services", status_code=201, response_model=ServiceOut)
 async def add_service(
-    device_id: UUID, data: ServiceIn, uow: UowDep, once: IdempotencyDep, by: WriterDep
+    device_id: UUID, data: ServiceIn, by: WriterDep, uow: UowDep, once: IdempotencyDep
 ) -> Response:
     """For the owners of the device's node, its zone's maintainers and operators."""
 
@@ -100,7 +100,7 @@ async def get_service(
 
 @router.patch("/services/{service_id}", response_model=ServiceOut)
 async def update_service(
-    service_id: UUID, data: ServicePatch, uow: UowDep, by: WriterDep, if_match: IfMatch = None
+    service_id: UUID, data: ServicePatch, by: WriterDep, uow: UowDep, if_match: IfMatch = None
 ) -> Response:
     service = await commands.update_service(uow, service_id, data, by=by, if_match=if_match)
     return item_response(service, ServiceOut)
@@ -108,7 +108,7 @@ async def update_service(
 
 @router.delete("/services/{service_id}", status_code=204)
 async def remove_service(
-    service_id: UUID, uow: UowDep, by: WriterDep, if_match: IfMatch = None
+    service_id: UUID, by: WriterDep, uow: UowDep, if_match: IfMatch = None
 ) -> Response:
     await commands.remove_service(uow, service_id, by=by, if_match=if_match)
     return Response(status_code=204)

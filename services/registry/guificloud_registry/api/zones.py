@@ -34,7 +34,7 @@ IfMatch = Annotated[str | None, Header(description="ETag the change was based on
 
 
 @router.post("/zones", status_code=201, response_model=ZoneOut)
-async def create_zone(data: ZoneIn, uow: UowDep, once: IdempotencyDep, by: WriterDep) -> Response:
+async def create_zone(data: ZoneIn, by: WriterDep, uow: UowDep, once: IdempotencyDep) -> Response:
     """A zone under ``parent_id``, for maintainers of that zone or a zone above it; a zone
     at the top of the tree, for operators."""
 
@@ -79,7 +79,7 @@ async def get_zone(
 
 @router.patch("/zones/{zone_id}", response_model=ZoneOut)
 async def update_zone(
-    zone_id: UUID, data: ZonePatch, uow: UowDep, by: WriterDep, if_match: IfMatch = None
+    zone_id: UUID, data: ZonePatch, by: WriterDep, uow: UowDep, if_match: IfMatch = None
 ) -> Response:
     """Correct a zone; ``parent_id`` moves it with its whole subtree (never inside itself).
     For maintainers of the zone or a zone above it (a move: of the new parent's too) and
@@ -90,7 +90,7 @@ async def update_zone(
 
 @router.delete("/zones/{zone_id}", status_code=204)
 async def delete_zone(
-    zone_id: UUID, uow: UowDep, by: WriterDep, if_match: IfMatch = None
+    zone_id: UUID, by: WriterDep, uow: UowDep, if_match: IfMatch = None
 ) -> Response:
     """Delete an empty zone; one with subzones or nodes is refused (409). As for a change."""
     await commands.delete_zone(uow, zone_id, by=by, if_match=if_match)
