@@ -8,15 +8,24 @@ Starts PostgreSQL and NATS from the wheels and the registry as its own process, 
    real tree (each zone gets the share of nodes the real export says it had, placed inside
    its bounding box), then imports it again (which must change nothing);
 3. walks filtered node lists page after page (zone subtree and status, bounding box, device
-   type, text; up to ``--pages`` deep), timing each page over HTTP, and the same queries with
-   the same keyset cursors straight on PostgreSQL (asyncpg, no HTTP, no models) as the floor.
+   type, text; up to ``--pages`` deep), timing each page over HTTP, anonymously and with a
+   member's access token in turns (node_admin of a group, maintainer of a zone: the registry
+   verifies the token and decides node by node whose contact data it may see), and the same
+   queries with the same keyset cursors straight on PostgreSQL (asyncpg, no HTTP, no models)
+   as the floor;
+4. times :class:`guificloud.auth.Verifier` on one access token: cold (the signature checked:
+   a token not seen before, its key already fetched) and cached (the same token again).
+
+The registry verifies tokens against a test authority's keys served over HTTP, as it does
+the identity service's. CNML imports use the deployment's admin token.
 
     .venv/bin/python bench/registry.py [--nodes 50000] [--devices 60000] [--pages 60]
 
 Prints progress, then as its last line one JSON object: ``zones_import_s``, ``zones``,
 ``nodes``, ``devices``, ``bulk_import_s``, ``bulk_import_nodes_per_s``, ``reimport_s``,
-``list_samples``, ``list_p50_ms``, ``list_p99_ms``, ``floor_list_p50_ms``,
-``floor_list_p99_ms``.
+``list_samples``, ``list_p50_ms``, ``list_p99_ms``, ``list_p50_ms_auth``,
+``list_p99_ms_auth``, ``floor_list_p50_ms``, ``floor_list_p99_ms``, ``auth_check_us``
+(median, cold), ``auth_check_p99_us`` (cold) and ``auth_check_cached_us`` (median).
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ import asyncio
 import json
 import os
 import random
+import secrets
 import statistics
 import sys
 import tempfile
@@ -36,14 +46,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from uuid import UUID, uuid4
 
 import asyncpg
 import httpx
 
+from guificloud.auth import Verifier
+from guificloud.auth.revocations import RevokedSessions
 from guificloud.devservers.nats import NatsServer
 from guificloud.devservers.ports import free_port
 from guificloud.devservers.postgres import PostgresServer
+from guificloud.testing.authority import TestAuthority, bearer, serving_authority
 from guificloud.testing.processes import ServiceProcess
+from guificloud.testing.tokens import TokenMint
 from guificloud_registry.cnml.export import escape_attribute, escape_text
 
 REPO = Path(__file__).resolve().parents[1]
@@ -246,15 +261,22 @@ def scenarios(zone_paths: dict[int, tuple[str, str]]) -> list[Scenario]:
     ]
 
 
-def walk_http(client: httpx.Client, scenario: Scenario, pages: int) -> list[float]:
-    latencies = []
+def walk_http(
+    client: httpx.Client, scenario: Scenario, pages: int, *callers: dict[str, str]
+) -> list[list[float]]:
+    """Each page fetched once per caller (its headers), in turns, so that every caller
+    meets the same load of a shared machine; the latencies per caller."""
+    callers = callers or ({},)
+    latencies: list[list[float]] = [[] for _ in callers]
     url: str | None = None
     params: dict[str, Any] | None = {**scenario.params, "limit": PAGE}
-    for _ in range(pages):
-        start = time.perf_counter()
-        response = client.get(url or "/api/v1/nodes", params=params)
-        latencies.append((time.perf_counter() - start) * 1000)
-        response.raise_for_status()
+    for n in range(pages):
+        turn = list(enumerate(callers))
+        for i, headers in turn if n % 2 == 0 else reversed(turn):
+            start = time.perf_counter()
+            response = client.get(url or "/api/v1/nodes", params=params, headers=headers)
+            latencies[i].append((time.perf_counter() - start) * 1000)
+            response.raise_for_status()
         url, params = response.links.get("next", {}).get("url"), None
         if url is None:
             break
@@ -294,10 +316,40 @@ async def zone_paths(conn: asyncpg.Connection) -> dict[int, tuple[str, str]]:
     return {r["external_id"]: (str(r["id"]), r["path"]) for r in rows}
 
 
+# --- verifying one access token -------------------------------------------------------------
+async def time_verifier(samples: int = 2000) -> dict[str, float]:
+    """Microseconds per ``Verifier.verify`` as a service has it (with its revocation check),
+    its key set fetched beforehand: each cold sample a token not seen before (so its
+    signature is checked), each cached one the same token again."""
+    mint = TokenMint()
+    verifier = Verifier(mint.key_set(), session_check=RevokedSessions().check)
+    member = mint.member(login="bench", groups={uuid4(): {"node_admin"}}, zones={uuid4()})
+    tokens = [mint.token(member) for _ in range(samples + 1)]
+    await verifier.verify(tokens[-1])  # fetches the keys
+    cold, cached = [], []
+    for token in tokens[:samples]:
+        start = time.perf_counter_ns()
+        await verifier.verify(token)
+        cold.append((time.perf_counter_ns() - start) / 1000)
+    for _ in range(samples):
+        start = time.perf_counter_ns()
+        await verifier.verify(tokens[0])
+        cached.append((time.perf_counter_ns() - start) / 1000)
+    return {
+        "auth_check_us": round(statistics.median(cold), 1),
+        "auth_check_p99_us": round(percentile(cold, 0.99), 1),
+        "auth_check_cached_us": round(statistics.median(cached), 1),
+    }
+
+
 # --- the run --------------------------------------------------------------------------------
-async def measure(root: Path, nodes: int, devices: int, pages: int) -> dict[str, Any]:
+async def measure(
+    root: Path, authority: TestAuthority, nodes: int, devices: int, pages: int
+) -> dict[str, Any]:
     if not WORLD.is_file():
         raise SystemExit(f"the world zones export is not at {WORLD}")
+    admin_token = secrets.token_urlsafe(32)
+    admin = bearer(admin_token)
     pg = PostgresServer(root / "postgres", port=free_port())
     nats_server = NatsServer(root / "nats", port=free_port())
     pg.start(log_file=root / "postgres.log")
@@ -311,6 +363,8 @@ async def measure(root: Path, nodes: int, devices: int, pages: int) -> dict[str,
                 "GUIFICLOUD_DATABASE_URL": pg.url("guificloud"),
                 "GUIFICLOUD_NATS_URL": nats_server.url,
                 "GUIFICLOUD_LOG_LEVEL": "warning",
+                "GUIFICLOUD_IDENTITY_URL": authority.url,
+                "GUIFICLOUD_ADMIN_TOKEN": admin_token,
             },
             log_dir=root,
         ).start()
@@ -322,7 +376,9 @@ async def measure(root: Path, nodes: int, devices: int, pages: int) -> dict[str,
             def post(body: bytes) -> tuple[float, dict[str, Any]]:
                 start = time.perf_counter()
                 response = client.post(
-                    "/api/v1/cnml", content=body, headers={"Content-Type": "application/xml"}
+                    "/api/v1/cnml",
+                    content=body,
+                    headers={**admin, "Content-Type": "application/xml"},
                 )
                 response.raise_for_status()
                 return time.perf_counter() - start, response.json()
@@ -342,21 +398,31 @@ async def measure(root: Path, nodes: int, devices: int, pages: int) -> dict[str,
             conn = await asyncpg.connect(pg.url("guificloud").replace("+asyncpg", ""))
             try:
                 await conn.execute("ANALYZE")
-                cases = scenarios(await zone_paths(conn))
-                for case in cases:  # warm both paths (plans, caches, connections)
-                    walk_http(client, case, 3)
+                paths = await zone_paths(conn)
+                cases = scenarios(paths)
+                member = authority.member(
+                    login="bench-member",
+                    groups={uuid4(): {"node_admin"}},
+                    zones={UUID(paths[2435][0])},  # maintains Barcelonès
+                )
+                signed = authority.headers(member, ttl_s=3600)
+                for case in cases:  # warm every path (plans, caches, connections, keys)
+                    walk_http(client, case, 3, {}, signed)
                     await walk_floor(conn, case, 3)
                 http_ms: list[float] = []
+                auth_ms: list[float] = []
                 floor_ms: list[float] = []
                 for case in cases:
-                    took = walk_http(client, case, pages)
+                    took, took_auth = walk_http(client, case, pages, {}, signed)
                     floor = await walk_floor(conn, case, pages)
-                    assert len(took) == len(floor), (case.name, len(took), len(floor))
+                    assert len(took) == len(floor) == len(took_auth), (case.name, len(took))
                     say(
                         f"{case.name}: {len(took)} pages, p50 {statistics.median(took):.1f} ms "
-                        f"(floor {statistics.median(floor):.1f} ms), max {max(took):.1f} ms"
+                        f"(with a token {statistics.median(took_auth):.1f} ms, floor "
+                        f"{statistics.median(floor):.1f} ms), max {max(took):.1f} ms"
                     )
                     http_ms += took
+                    auth_ms += took_auth
                     floor_ms += floor
             finally:
                 await conn.close()
@@ -376,6 +442,8 @@ async def measure(root: Path, nodes: int, devices: int, pages: int) -> dict[str,
         "list_samples": len(http_ms),
         "list_p50_ms": round(statistics.median(http_ms), 2),
         "list_p99_ms": round(percentile(http_ms, 0.99), 2),
+        "list_p50_ms_auth": round(statistics.median(auth_ms), 2),
+        "list_p99_ms_auth": round(percentile(auth_ms, 0.99), 2),
         "floor_list_p50_ms": round(statistics.median(floor_ms), 2),
         "floor_list_p99_ms": round(percentile(floor_ms, 0.99), 2),
     }
@@ -389,8 +457,12 @@ def main() -> None:
     args = parser.parse_args()
     if args.devices < args.nodes:
         parser.error("--devices must be at least --nodes (every node has a device)")
-    with tempfile.TemporaryDirectory(prefix="guificloud-bench-") as tmp:
-        result = asyncio.run(measure(Path(tmp), args.nodes, args.devices, args.pages))
+    with (
+        tempfile.TemporaryDirectory(prefix="guificloud-bench-") as tmp,
+        serving_authority() as authority,
+    ):
+        result = asyncio.run(measure(Path(tmp), authority, args.nodes, args.devices, args.pages))
+    result.update(asyncio.run(time_verifier()))
     print(json.dumps(result))
 
 

@@ -21,6 +21,7 @@ from rich.console import Console
 
 from guificloud.retries import RetryingTransport
 from guificloud.settings import DEFAULT_PORTS
+from guificloud_cli.credentials import LoginRequired, client_auth
 from guificloud_cli.output import Output, OutputOption, show
 
 DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_PORTS['registry']}"
@@ -46,14 +47,23 @@ class Failed(Exception):
 
 @contextmanager
 def registry(url: str, timeout: float = 30.0) -> Iterator[httpx.Client]:
-    """A client whose POSTs carry an ``Idempotency-Key`` and are retried when the registry
-    is briefly unreachable (:mod:`guificloud.retries`)."""
+    """A client with the stored login (reads work without one), whose POSTs carry an
+    ``Idempotency-Key`` and are retried when the registry is briefly unreachable
+    (:mod:`guificloud.retries`)."""
     transport = RetryingTransport()
-    with httpx.Client(base_url=url.rstrip("/"), timeout=timeout, transport=transport) as client:
+    try:
+        auth = client_auth()
+    except LoginRequired as exc:
+        raise Failed(str(exc)) from exc
+    with httpx.Client(
+        base_url=url.rstrip("/"), timeout=timeout, transport=transport, auth=auth
+    ) as client:
         try:
             yield client
         except httpx.HTTPError as exc:
             raise Failed(f"registry unreachable at {url}: {exc}") from exc
+        except LoginRequired as exc:
+            raise Failed(str(exc)) from exc
 
 
 def run(body: Any) -> Any:

@@ -18,7 +18,8 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def cli(registry_proc: ServiceProcess) -> typer.Typer:
+def cli(registry_proc: ServiceProcess, operator_login: Path) -> typer.Typer:
+    """The registry's commands, with an operator's stored login."""
     app = typer.Typer()
     for sub, name in (
         (zone_app, "zone"),

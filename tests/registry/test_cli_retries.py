@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -61,7 +62,7 @@ async def losing_proxy(upstream_port: int) -> AsyncIterator[tuple[str, LosingPro
 
 
 async def test_a_node_whose_answer_was_lost_is_created_once(
-    registry_proc: ServiceProcess, registry: httpx.Client
+    registry_proc: ServiceProcess, registry: httpx.Client, operator_login: Path
 ) -> None:
     zone = registry.post("/api/v1/zones", json={"name": "Osona"}).json()["id"]
     app = typer.Typer()

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from guificloud.testing.authority import ADMIN_TOKEN, bearer
 from guificloud.testing.plugin import fresh_database
 from guificloud.testing.servers import Servers
 from tests.registry.cnml_compare import differences
@@ -202,7 +203,7 @@ async def test_export_reads_back_to_the_same_records(
     async with fresh_database(servers) as other_db:
         with (
             registry_process(other_db, nats_url, tmp_path / "other") as other,
-            httpx.Client(base_url=other.url, timeout=60) as client,
+            httpx.Client(base_url=other.url, timeout=60, headers=bearer(ADMIN_TOKEN)) as client,
         ):
             for level in ("zones", "nodes", "detail"):
                 body = registry.get(

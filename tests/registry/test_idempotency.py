@@ -15,7 +15,9 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from guificloud.auth.verifier import ADMIN
 from guificloud.idempotency import Idempotency
+from guificloud.testing.authority import ADMIN_TOKEN, bearer
 from guificloud.testing.inprocess import InProcessService, service_in_process
 from guificloud.testing.pgproxy import PgProxy, pg_proxy
 from guificloud_registry.models import Node, idempotency
@@ -34,7 +36,9 @@ async def registry(database_url: str, nats_url: str, **settings: Any) -> AsyncIt
     async with service_in_process(DEFINITION, config) as svc:
         # An unhandled error answers 500, as from a server, instead of failing the test.
         transport = httpx.ASGITransport(app=svc.app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://registry") as http:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://registry", headers=bearer(ADMIN_TOKEN)
+        ) as http:
             yield Client(svc, http)
 
 
@@ -205,7 +209,7 @@ def _once(key: str, route: str) -> Idempotency:
     return Idempotency(
         table=idempotency,
         key=key,
-        caller="anonymous",
+        caller=str(ADMIN.id),  # the admin token's, which the test's requests send
         route=route,
         request_hash="held by the test",
         ttl_s=60,

@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from guificloud.db.group_facts import GroupFacts
 from guificloud.db.idempotency import define_idempotency_table
 from guificloud.db.messaging import define_messaging_tables
 
@@ -39,6 +40,8 @@ SCHEMA = "registry"
 metadata = MetaData(schema=SCHEMA)
 messaging = define_messaging_tables(metadata)
 idempotency = define_idempotency_table(metadata)
+groups = GroupFacts(metadata)
+"""What the registry knows of the identity service's groups (may a group have nodes)."""
 
 
 class Base(DeclarativeBase):
@@ -136,6 +139,12 @@ class Node(Base):
     elevation: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16))
     owner: Mapped[str | None] = mapped_column(String(200))
+    """Who runs the node and how to reach them, as free text: contact data, shown only to
+    the node's owners, its zone's maintainers and operators."""
+    owner_account_id: Mapped[UUID | None] = mapped_column(index=True)
+    owner_group_id: Mapped[UUID | None] = mapped_column(index=True)
+    """Who the node belongs to (an account, a group, or both); neither for a node imported
+    from guifi.net that nobody claimed yet."""
     graph_server: Mapped[int | None] = mapped_column(BigInteger)
     description: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = _created()

@@ -11,16 +11,20 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.requests import ClientDisconnect
 
+from guificloud.auth import OptionalPrincipalDep
 from guificloud.errors import InvalidInput, TooLarge, UnsupportedMedia
 from guificloud.http import UowDep
 from guificloud.idempotency import StreamedIdempotencyDep
 from guificloud.logging import get_logger
 from guificloud.request_guard import allow_large_body
 from guificloud_registry import commands
+from guificloud_registry.api.callers import WriterDep
 from guificloud_registry.cnml import export
 from guificloud_registry.cnml.importer import import_document
 from guificloud_registry.cnml.parse import CnmlParser
+from guificloud_registry.cnml.reach import Reach
 from guificloud_registry.cnml.records import Level
+from guificloud_registry.contacts import contact_shown
 from guificloud_registry.runtime import RegistryRuntimeDep
 
 router = APIRouter(prefix="/api/v1", tags=["cnml"])
@@ -38,6 +42,7 @@ UPLOAD_BODY: dict[str, Any] = {
 @router.post("/cnml", openapi_extra=UPLOAD_BODY)
 async def import_cnml(
     request: Request,
+    by: WriterDep,
     runtime: RegistryRuntimeDep,
     once: StreamedIdempotencyDep,
     dry_run: Annotated[bool, Query(description="Report what would change; change nothing")] = False,
@@ -47,7 +52,11 @@ async def import_cnml(
     ``GUIFICLOUD_REGISTRY_CNML_MAX_BYTES`` (default 256 MiB, enough for guifi.net's
     whole-world detail export; 413 beyond), not the 1 MiB of JSON bodies. The import is one
     transaction, so a malformed file (422 with its line and reason) changes nothing.
-    Importing the same file again changes and publishes nothing."""
+    Importing the same file again changes and publishes nothing.
+
+    For operators, and for maintainers of the zones it touches: every stored record it names
+    must lie in a zone they maintain (or under one), and its top zone must land in one
+    (403 naming the first that does not; nothing is imported). A dry run is checked alike."""
     if request.headers.get("content-type", "").startswith("multipart/"):
         raise UnsupportedMedia(
             "send the CNML file as the body (application/xml), not as a form", field="body"
@@ -73,7 +82,10 @@ async def import_cnml(
     async with runtime.uow() as uow:
 
         async def make() -> Response:
+            reach = None if by.is_operator else await Reach.before(uow, by, document)
             result = await import_document(uow, document)
+            if reach is not None:
+                await reach.after(uow.session, result.root_zone_ids)
             if dry_run:
                 await uow.rollback()
                 result.events = 0
@@ -93,14 +105,18 @@ async def export_cnml(
     zone_id: UUID,
     request: Request,
     uow: UowDep,
+    caller: OptionalPrincipalDep,
     level: Annotated[Level, Query(description="zones, nodes or detail")] = "detail",
 ) -> StreamingResponse:
-    """The zone and its subtree as CNML, which the importer reads back to the same records."""
+    """The zone and its subtree as CNML, which the importer reads back to the same records.
+    Nodes' contact data (``owner``) is written only for callers who may see it."""
     zone = await commands.get_zone(uow, zone_id)
     snapshot = await export.load(uow.session, zone, level)
+    nodes = [node for listed in snapshot.nodes.values() for node in listed]
+    snapshot.shows_contact = await contact_shown(uow.session, caller, nodes)
     name = f"guificloud_{zone.external_id or zone.id}_{level}.cnml"
     return StreamingResponse(
         export.write(snapshot, level, server_url=str(request.base_url).rstrip("/")),
         media_type="application/xml",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Vary": "Authorization"},
     )

@@ -15,6 +15,7 @@ from guificloud.idempotency import IdempotencyDep
 from guificloud.inputs import Int64Param
 from guificloud.pagination import page
 from guificloud_registry import commands
+from guificloud_registry.api.callers import WriterDep
 from guificloud_registry.api.listing import (
     Cursor,
     Limit,
@@ -44,11 +45,15 @@ IfMatch = Annotated[str | None, Header(description="ETag the change was based on
 
 
 @router.post("/nodes/{node_id}/devices", status_code=201, response_model=DeviceOut)
-async def add_device(node_id: UUID, data: DeviceIn, uow: UowDep, once: IdempotencyDep) -> Response:
-    """Step 3: a device on the node; a cloud type (with its hardware) starts onboarding."""
+async def add_device(
+    node_id: UUID, data: DeviceIn, by: WriterDep, uow: UowDep, once: IdempotencyDep
+) -> Response:
+    """Step 3: a device on the node; a cloud type (with its hardware) starts onboarding. For
+    the node's owners, its zone's maintainers and operators; a cloud box needs the node's
+    group to be one that may have nodes (an operator may put one on a node of no group)."""
 
     async def make() -> Response:
-        device = await commands.add_device(uow, node_id, data)
+        device = await commands.add_device(uow, node_id, data, by=by)
         return item_response(device, DeviceOut, status_code=201)
 
     return await once.run(uow, make)
@@ -99,16 +104,19 @@ async def get_device(
 
 @router.patch("/devices/{device_id}", response_model=DeviceOut)
 async def update_device(
-    device_id: UUID, data: DevicePatch, uow: UowDep, if_match: IfMatch = None
+    device_id: UUID, data: DevicePatch, by: WriterDep, uow: UowDep, if_match: IfMatch = None
 ) -> Response:
-    device = await commands.update_device(uow, device_id, data, if_match=if_match)
+    """For the node's owners, its zone's maintainers and operators."""
+    device = await commands.update_device(uow, device_id, data, by=by, if_match=if_match)
     return item_response(device, DeviceOut)
 
 
 @router.delete("/devices/{device_id}", status_code=204)
-async def remove_device(device_id: UUID, uow: UowDep, if_match: IfMatch = None) -> Response:
-    """Remove a device with its radios, interfaces and services."""
-    await commands.remove_device(uow, device_id, if_match=if_match)
+async def remove_device(
+    device_id: UUID, by: WriterDep, uow: UowDep, if_match: IfMatch = None
+) -> Response:
+    """Remove a device with its radios, interfaces and services (as for a change)."""
+    await commands.remove_device(uow, device_id, by=by, if_match=if_match)
     return Response(status_code=204)
 
 

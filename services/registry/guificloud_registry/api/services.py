@@ -14,6 +14,7 @@ from guificloud.idempotency import IdempotencyDep
 from guificloud.inputs import Int64Param
 from guificloud.pagination import page
 from guificloud_registry import commands
+from guificloud_registry.api.callers import WriterDep
 from guificloud_registry.api.listing import (
     Cursor,
     Limit,
@@ -37,10 +38,12 @@ IfMatch = Annotated[str | None, Header(description="ETag the change was based on
 
 @router.post("/devices/{device_id}/services", status_code=201, response_model=ServiceOut)
 async def add_service(
-    device_id: UUID, data: ServiceIn, uow: UowDep, once: IdempotencyDep
+    device_id: UUID, data: ServiceIn, by: WriterDep, uow: UowDep, once: IdempotencyDep
 ) -> Response:
+    """For the owners of the device's node, its zone's maintainers and operators."""
+
     async def make() -> Response:
-        service = await commands.add_service(uow, device_id, data)
+        service = await commands.add_service(uow, device_id, data, by=by)
         return item_response(service, ServiceOut, status_code=201)
 
     return await once.run(uow, make)
@@ -97,13 +100,15 @@ async def get_service(
 
 @router.patch("/services/{service_id}", response_model=ServiceOut)
 async def update_service(
-    service_id: UUID, data: ServicePatch, uow: UowDep, if_match: IfMatch = None
+    service_id: UUID, data: ServicePatch, by: WriterDep, uow: UowDep, if_match: IfMatch = None
 ) -> Response:
-    service = await commands.update_service(uow, service_id, data, if_match=if_match)
+    service = await commands.update_service(uow, service_id, data, by=by, if_match=if_match)
     return item_response(service, ServiceOut)
 
 
 @router.delete("/services/{service_id}", status_code=204)
-async def remove_service(service_id: UUID, uow: UowDep, if_match: IfMatch = None) -> Response:
-    await commands.remove_service(uow, service_id, if_match=if_match)
+async def remove_service(
+    service_id: UUID, by: WriterDep, uow: UowDep, if_match: IfMatch = None
+) -> Response:
+    await commands.remove_service(uow, service_id, by=by, if_match=if_match)
     return Response(status_code=204)

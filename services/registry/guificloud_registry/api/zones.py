@@ -14,6 +14,7 @@ from guificloud.idempotency import IdempotencyDep
 from guificloud.inputs import Int64Param
 from guificloud.pagination import page
 from guificloud_registry import commands
+from guificloud_registry.api.callers import WriterDep
 from guificloud_registry.api.listing import (
     Cursor,
     Text,
@@ -33,9 +34,13 @@ IfMatch = Annotated[str | None, Header(description="ETag the change was based on
 
 
 @router.post("/zones", status_code=201, response_model=ZoneOut)
-async def create_zone(data: ZoneIn, uow: UowDep, once: IdempotencyDep) -> Response:
+async def create_zone(data: ZoneIn, by: WriterDep, uow: UowDep, once: IdempotencyDep) -> Response:
+    """A zone under ``parent_id``, for maintainers of that zone or a zone above it; a zone
+    at the top of the tree, for operators."""
+
     async def make() -> Response:
-        return item_response(await commands.create_zone(uow, data), ZoneOut, status_code=201)
+        zone = await commands.create_zone(uow, data, by=by)
+        return item_response(zone, ZoneOut, status_code=201)
 
     return await once.run(uow, make)
 
@@ -74,15 +79,19 @@ async def get_zone(
 
 @router.patch("/zones/{zone_id}", response_model=ZoneOut)
 async def update_zone(
-    zone_id: UUID, data: ZonePatch, uow: UowDep, if_match: IfMatch = None
+    zone_id: UUID, data: ZonePatch, by: WriterDep, uow: UowDep, if_match: IfMatch = None
 ) -> Response:
-    """Correct a zone; ``parent_id`` moves it with its whole subtree (never inside itself)."""
-    zone = await commands.update_zone(uow, zone_id, data, if_match=if_match)
+    """Correct a zone; ``parent_id`` moves it with its whole subtree (never inside itself).
+    For maintainers of the zone or a zone above it (a move: of the new parent's too) and
+    operators."""
+    zone = await commands.update_zone(uow, zone_id, data, by=by, if_match=if_match)
     return item_response(zone, ZoneOut)
 
 
 @router.delete("/zones/{zone_id}", status_code=204)
-async def delete_zone(zone_id: UUID, uow: UowDep, if_match: IfMatch = None) -> Response:
-    """Delete an empty zone; one with subzones or nodes is refused (409)."""
-    await commands.delete_zone(uow, zone_id, if_match=if_match)
+async def delete_zone(
+    zone_id: UUID, by: WriterDep, uow: UowDep, if_match: IfMatch = None
+) -> Response:
+    """Delete an empty zone; one with subzones or nodes is refused (409). As for a change."""
+    await commands.delete_zone(uow, zone_id, by=by, if_match=if_match)
     return Response(status_code=204)

@@ -3,9 +3,10 @@ importer (and other CNML tools) read it back to the same records.
 
 Beyond guifi.net's attributes each record carries our ``uuid`` (so that records guifi.net
 never knew, with no guifi.net ``id``, come back as themselves), and the fields guifi.net
-does not have: zone and node ``nick``, node ``owner``, a cloud device's hardware (``arch``,
-``cores``, ``ram_mb``, ``disk_gb``), a service's ``host`` and ``port``. Other CNML readers
-ignore attributes they do not know.
+does not have: zone and node ``nick``, node ``owner`` (contact data: written only for
+callers who may see it), a cloud device's hardware (``arch``, ``cores``, ``ram_mb``,
+``disk_gb``), a service's ``host`` and ``port``. Other CNML readers ignore attributes they
+do not know.
 
 What an import read comes out again as it was read: ``updated`` only for a record changed
 after the minute it was created (guifi.net writes none for the others), and the top zone's
@@ -15,7 +16,7 @@ after the minute it was created (guifi.net writes none for the others), and the 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -99,6 +100,8 @@ class _Snapshot:
     services: dict[UUID, list[Service]] = field(default_factory=lambda: defaultdict(list))
     device_ext: dict[UUID, int | None] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    shows_contact: Callable[[Node], bool] = lambda _node: False
+    """Whether a node's contact data (``owner``) is written: for whom may see it only."""
 
 
 def _updated(record: Zone | Node | Device | Service) -> datetime | None:
@@ -232,7 +235,7 @@ def _node(snap: _Snapshot, node: Node, depth: int) -> list[str]:
         ("lon", node.longitude),
         ("antenna_elevation", node.elevation),
         ("status", node.status),
-        ("owner", node.owner),
+        ("owner", node.owner if snap.shows_contact(node) else None),
         ("graph_server", node.graph_server),
         ("created", node.created_at),
         ("updated", _updated(node)),

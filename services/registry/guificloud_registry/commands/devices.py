@@ -7,6 +7,7 @@ from uuid import UUID, uuid4
 
 from sqlalchemy import select
 
+from guificloud.auth import Principal
 from guificloud.db.uow import UnitOfWork
 from guificloud.errors import InvalidInput
 from guificloud.events.registry import (
@@ -16,8 +17,10 @@ from guificloud.events.registry import (
     DeviceUpdated,
     Hardware,
 )
+from guificloud_registry.access import ownership
 from guificloud_registry.commands.changes import assign, ensure_external_id_free, touch
-from guificloud_registry.commands.nodes import get_node
+from guificloud_registry.commands.nodes import get_node, managed_node
+from guificloud_registry.commands.owners import ensure_may_have_cloud_box
 from guificloud_registry.conditional import check_if_match
 from guificloud_registry.models import Device
 from guificloud_registry.schemas import DeviceIn, DevicePatch
@@ -32,8 +35,10 @@ def _columns(data: DeviceIn | DevicePatch, fields: set[str]) -> dict[str, Any]:
     return values
 
 
-async def add_device(uow: UnitOfWork, node_id: UUID, data: DeviceIn) -> Device:
-    node = await get_node(uow, node_id)
+async def add_device(uow: UnitOfWork, node_id: UUID, data: DeviceIn, *, by: Principal) -> Device:
+    node = await managed_node(uow, node_id, by)
+    if data.type in CLOUD_DEVICE_TYPES:
+        await ensure_may_have_cloud_box(uow.session, by, node.id, node.owner_group_id)
     await ensure_external_id_free(uow.session, Device, data.external_id)
     values = _columns(data, set(DeviceIn.model_fields))
     device = Device(id=uuid4(), node_id=node.id, **values)
@@ -51,15 +56,21 @@ async def add_device(uow: UnitOfWork, node_id: UUID, data: DeviceIn) -> Device:
             type=device.type,
             hardware=data.hardware,
             fields=extra,
+            owner=ownership(node),
         )
     )
     return device
 
 
 async def update_device(
-    uow: UnitOfWork, device_id: UUID, data: DevicePatch, *, if_match: str | None = None
+    uow: UnitOfWork,
+    device_id: UUID,
+    data: DevicePatch,
+    *,
+    by: Principal,
+    if_match: str | None = None,
 ) -> Device:
-    device = await get_device(uow, device_id)
+    device = await managed_device(uow, device_id, by)
     check_if_match(if_match, device.version)
     values = _columns(data, set(data.model_fields_set))
     for name in ("name", "type", "status"):
@@ -73,6 +84,9 @@ async def update_device(
             "hardware (arch, cores, ram_mb, disk_gb) is required",
             field="hardware",
         )
+    if kind in CLOUD_DEVICE_TYPES and device.type not in CLOUD_DEVICE_TYPES:
+        node = await get_node(uow, device.node_id)
+        await ensure_may_have_cloud_box(uow.session, by, node.id, node.owner_group_id)
     changes = assign(device, values)
     if changes:
         touch(device)
@@ -81,9 +95,11 @@ async def update_device(
     return device
 
 
-async def remove_device(uow: UnitOfWork, device_id: UUID, *, if_match: str | None = None) -> None:
+async def remove_device(
+    uow: UnitOfWork, device_id: UUID, *, by: Principal, if_match: str | None = None
+) -> None:
     """The device goes with its radios, interfaces and services; links keep the other end."""
-    device = await get_device(uow, device_id)
+    device = await managed_device(uow, device_id, by)
     check_if_match(if_match, device.version)
     await uow.session.delete(device)
     uow.emit(DeviceRemoved(device_id=device.id, node_id=device.node_id, type=device.type))
@@ -92,6 +108,13 @@ async def remove_device(uow: UnitOfWork, device_id: UUID, *, if_match: str | Non
 
 async def get_device(uow: UnitOfWork, device_id: UUID) -> Device:
     device = await uow.get(Device, device_id, "device")
+    return device
+
+
+async def managed_device(uow: UnitOfWork, device_id: UUID, by: Principal) -> Device:
+    """The device, if ``by`` may change its node; else 403 saying who may."""
+    device = await get_device(uow, device_id)
+    await managed_node(uow, device.node_id, by)
     return device
 
 

@@ -5,18 +5,21 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID, uuid4
 
+from guificloud.auth import Principal
 from guificloud.db.uow import UnitOfWork
 from guificloud.errors import InvalidInput
 from guificloud.events.registry import ServiceAdded, ServiceRemoved, ServiceUpdated
 from guificloud_registry.commands.changes import assign, ensure_external_id_free, touch
-from guificloud_registry.commands.devices import get_device
+from guificloud_registry.commands.devices import managed_device
 from guificloud_registry.conditional import check_if_match
 from guificloud_registry.models import Service
 from guificloud_registry.schemas import ServiceIn, ServicePatch
 
 
-async def add_service(uow: UnitOfWork, device_id: UUID, data: ServiceIn) -> Service:
-    device = await get_device(uow, device_id)
+async def add_service(
+    uow: UnitOfWork, device_id: UUID, data: ServiceIn, *, by: Principal
+) -> Service:
+    device = await managed_device(uow, device_id, by)
     await ensure_external_id_free(uow.session, Service, data.external_id)
     values = data.model_dump()
     service = Service(id=uuid4(), device_id=device.id, **values)
@@ -35,9 +38,14 @@ async def add_service(uow: UnitOfWork, device_id: UUID, data: ServiceIn) -> Serv
 
 
 async def update_service(
-    uow: UnitOfWork, service_id: UUID, data: ServicePatch, *, if_match: str | None = None
+    uow: UnitOfWork,
+    service_id: UUID,
+    data: ServicePatch,
+    *,
+    by: Principal,
+    if_match: str | None = None,
 ) -> Service:
-    service = await get_service(uow, service_id)
+    service = await managed_service(uow, service_id, by)
     check_if_match(if_match, service.version)
     values: dict[str, Any] = {k: getattr(data, k) for k in data.model_fields_set}
     for name in ("type", "name", "status"):
@@ -51,8 +59,10 @@ async def update_service(
     return service
 
 
-async def remove_service(uow: UnitOfWork, service_id: UUID, *, if_match: str | None = None) -> None:
-    service = await get_service(uow, service_id)
+async def remove_service(
+    uow: UnitOfWork, service_id: UUID, *, by: Principal, if_match: str | None = None
+) -> None:
+    service = await managed_service(uow, service_id, by)
     check_if_match(if_match, service.version)
     await uow.session.delete(service)
     uow.emit(ServiceRemoved(service_id=service.id, device_id=service.device_id))
@@ -61,4 +71,11 @@ async def remove_service(uow: UnitOfWork, service_id: UUID, *, if_match: str | N
 
 async def get_service(uow: UnitOfWork, service_id: UUID) -> Service:
     service = await uow.get(Service, service_id, "service")
+    return service
+
+
+async def managed_service(uow: UnitOfWork, service_id: UUID, by: Principal) -> Service:
+    """The service, if ``by`` may change the node it runs on; else 403 saying who may."""
+    service = await get_service(uow, service_id)
+    await managed_device(uow, service.device_id, by)
     return service

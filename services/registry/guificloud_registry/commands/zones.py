@@ -7,10 +7,12 @@ from uuid import UUID, uuid4
 
 from sqlalchemy import exists, func, select, text, update
 
+from guificloud.auth import Principal
 from guificloud.db.uow import UnitOfWork
 from guificloud.errors import Conflict, InvalidInput
 from guificloud.events.registry import ZoneCreated, ZoneDeleted, ZoneUpdated
 from guificloud.logging import get_logger
+from guificloud_registry.access import ensure_manages_zone, ensure_operator_for_top_zone
 from guificloud_registry.commands.changes import assign, ensure_external_id_free, touch
 from guificloud_registry.conditional import check_if_match
 from guificloud_registry.models import Node, Zone
@@ -43,12 +45,16 @@ def _columns(data: ZoneIn | ZonePatch, fields: set[str]) -> dict[str, Any]:
     return values
 
 
-async def create_zone(uow: UnitOfWork, data: ZoneIn) -> Zone:
+async def create_zone(uow: UnitOfWork, data: ZoneIn, *, by: Principal) -> Zone:
+    """A subzone is for the maintainers of its parent's subtree; a top zone for operators."""
     parent = None
     if data.parent_id is not None:
         parent = await uow.session.get(Zone, data.parent_id)
         if parent is None:
             raise InvalidInput(f"unknown zone {data.parent_id}", field="parent_id")
+        ensure_manages_zone(by, parent.id, parent.path, f"create a zone in zone {parent.id}")
+    else:
+        ensure_operator_for_top_zone(by, "create a zone without parent_id")
     await ensure_external_id_free(uow.session, Zone, data.external_id)
     zone_id = uuid4()
     fields = _columns(data, set(data.model_fields_set) | {"name"})
@@ -68,16 +74,18 @@ async def create_zone(uow: UnitOfWork, data: ZoneIn) -> Zone:
 
 
 async def update_zone(
-    uow: UnitOfWork, zone_id: UUID, data: ZonePatch, *, if_match: str | None = None
+    uow: UnitOfWork, zone_id: UUID, data: ZonePatch, *, by: Principal, if_match: str | None = None
 ) -> Zone:
+    """For the zone's maintainers (or a zone's above); a move also needs the new parent's."""
     zone = await get_zone(uow, zone_id)
+    ensure_manages_zone(by, zone.id, zone.path, f"change zone {zone_id}")
     check_if_match(if_match, zone.version)
     fields = set(data.model_fields_set)
     if "name" in fields and data.name is None:
         raise InvalidInput("a zone needs a name", field="name")
     changes = assign(zone, _columns(data, fields))
     if "parent_id" in fields and data.parent_id != zone.parent_id:
-        await _move(uow, zone, data.parent_id)
+        await _move(uow, zone, data.parent_id, by)
         changes["parent_id"] = data.parent_id
     if changes:
         touch(zone)
@@ -86,17 +94,21 @@ async def update_zone(
     return zone
 
 
-async def _move(uow: UnitOfWork, zone: Zone, parent_id: UUID | None) -> None:
+async def _move(uow: UnitOfWork, zone: Zone, parent_id: UUID | None, by: Principal) -> None:
     """Re-parent ``zone``; its whole subtree's paths follow in one statement. Paths are read
     again under the tree lock: a move that committed meanwhile may have changed them."""
     await lock_tree(uow)
     old = await uow.session.scalar(select(Zone.path).where(Zone.id == zone.id))
     assert old is not None
     new_parent = "/"
-    if parent_id is not None:
+    doing = f"move zone {zone.id}"
+    if parent_id is None:
+        ensure_operator_for_top_zone(by, f"{doing} to the top")
+    else:
         parent_path = await uow.session.scalar(select(Zone.path).where(Zone.id == parent_id))
         if parent_path is None:
             raise InvalidInput(f"unknown zone {parent_id}", field="parent_id")
+        ensure_manages_zone(by, parent_id, parent_path, f"{doing} into zone {parent_id}")
         if parent_path.startswith(old):
             raise InvalidInput("a zone cannot be moved inside its own subtree", field="parent_id")
         new_parent = parent_path
@@ -113,9 +125,12 @@ async def _move(uow: UnitOfWork, zone: Zone, parent_id: UUID | None) -> None:
     log.info("zone.moved", zone_id=str(zone.id), parent_id=str(parent_id))
 
 
-async def delete_zone(uow: UnitOfWork, zone_id: UUID, *, if_match: str | None = None) -> None:
+async def delete_zone(
+    uow: UnitOfWork, zone_id: UUID, *, by: Principal, if_match: str | None = None
+) -> None:
     """Only an empty leaf goes: a zone with subzones or nodes is refused, never emptied."""
     zone = await get_zone(uow, zone_id)
+    ensure_manages_zone(by, zone.id, zone.path, f"delete zone {zone_id}")
     check_if_match(if_match, zone.version)
     if await uow.session.scalar(select(exists().where(Zone.parent_id == zone_id))):
         raise Conflict(f"zone {zone_id} has subzones: move or delete them first")

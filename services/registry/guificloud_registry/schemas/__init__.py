@@ -2,7 +2,7 @@
 
 from guificloud_registry.schemas.devices import DeviceIn, DeviceOut, DevicePatch
 from guificloud_registry.schemas.network import AddressOut, InterfaceOut, LinkEnd, LinkOut, RadioOut
-from guificloud_registry.schemas.nodes import LocationIn, NodeIn, NodeOut, NodePatch
+from guificloud_registry.schemas.nodes import LocationIn, NodeIn, NodeOut, NodePatch, OwnerIn
 from guificloud_registry.schemas.services import ServiceIn, ServiceOut, ServicePatch
 from guificloud_registry.schemas.zones import Box, ZoneIn, ZoneOut, ZonePatch
 
@@ -19,6 +19,7 @@ __all__ = [
     "NodeIn",
     "NodeOut",
     "NodePatch",
+    "OwnerIn",
     "RadioOut",
     "ServiceIn",
     "ServiceOut",
