@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from guificloud.devservers.ports import free_port
+from guificloud.testing.authority import ADMIN_TOKEN
 
 CHILD = """
 import sys
@@ -72,7 +73,8 @@ def test_a_service_whose_log_pipe_breaks_keeps_serving(
         while b"service.started" not in service.stdout.readline():
             assert service.poll() is None, "the registry exited while starting"
         service.stdout.close()
-        with httpx.Client(base_url=url, timeout=10) as http:
+        operator = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        with httpx.Client(base_url=url, timeout=10, headers=operator) as http:
             top = http.post("/api/v1/zones", json={"name": "top"}).json()
             sub = http.post("/api/v1/zones", json={"name": "sub"}).json()
             moved = http.patch(f"/api/v1/zones/{sub['id']}", json={"parent_id": top["id"]})
