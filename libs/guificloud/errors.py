@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 
 class DomainError(Exception):
@@ -53,6 +54,28 @@ class UnsupportedMedia(DomainError):
 
 class Conflict(DomainError):
     status_code = 409
+
+
+class QuotaExceeded(Conflict):
+    """409: the caller has the right, but the group's quota has no room left; the same
+    request succeeds once the group holds less or an operator raises the quota (a refusal
+    for who the caller is would be a 403). The body names the quota."""
+
+    def __init__(self, group: UUID, quota: str, limit: int, used: int, asked: int) -> None:
+        super().__init__(
+            f"group {group}'s quota of {quota} is {limit}: it holds {used} and this asks "
+            f"for {asked} more; free some, or ask an operator for more"
+        )
+        self.quota: dict[str, object] = {
+            "group_id": str(group),
+            "name": quota,
+            "limit": limit,
+            "used": used,
+            "asked": asked,
+        }
+
+    def details(self) -> dict[str, Any]:
+        return {"quota": self.quota}
 
 
 class Unauthorized(DomainError):

@@ -69,10 +69,11 @@ async def group(
 
 
 def over_quota(response: httpx.Response, limit: int) -> None:
-    assert response.status_code == 403, response.text
+    assert response.status_code == 409, response.text
     body = response.json()
-    assert "image quota" in str(body["detail"]), response.text
-    assert (body["quota"], body["limit"], body["used"]) == ("images", limit, limit)
+    assert "quota of images" in str(body["detail"]), response.text
+    quota = body["quota"]
+    assert (quota["name"], quota["limit"], quota["used"]) == ("images", limit, limit)
 
 
 async def test_images_count_until_deleted_and_sessions_from_their_start(group: Group) -> None:
@@ -109,7 +110,7 @@ async def test_completing_an_upload_checks_the_quota_again(group: Group) -> None
     await group.quota(0)  # lowered while the bytes were on their way
     complete = f"/api/v1/uploads/{session['id']}/complete"
     refused = await group.client.post(complete, headers=group.headers)
-    assert refused.status_code == 403 and refused.json()["limit"] == 0, refused.text
+    assert refused.status_code == 409 and refused.json()["quota"]["limit"] == 0, refused.text
     await group.quota(1)
     done = await group.client.post(complete, headers=group.headers)
     assert done.status_code == 201, "the session was kept: it completes once there is room"
@@ -133,7 +134,7 @@ async def test_concurrent_publishes_at_the_limit_only_one_wins(group: Group, how
 
     results = await asyncio.gather(*(contender() for _ in range(4)))
     statuses = sorted(r.status_code for r in results)
-    assert statuses == [201, 403, 403, 403], [r.text for r in results]
+    assert statuses == [201, 409, 409, 409], [r.text for r in results]
     for response in results:
-        if response.status_code == 403:
+        if response.status_code == 409:
             over_quota(response, 2)

@@ -9,33 +9,20 @@ first's image and the quota is never exceeded.
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import func, select
 
 from guificloud.db.uow import UnitOfWork
-from guificloud.errors import Forbidden
+from guificloud.errors import QuotaExceeded
 from guificloud_imagestore.models import DELETED, Image, groups
-
-
-class QuotaExceeded(Forbidden):
-    def __init__(self, group_id: UUID, limit: int, used: int) -> None:
-        super().__init__(
-            f"group {group_id} has used its image quota: {used} of {limit} images; delete "
-            "some of its images (or cancel their uploads), or ask an operator for more"
-        )
-        self.limit, self.used = limit, used
-
-    def details(self) -> dict[str, Any]:
-        return {"quota": "images", "limit": self.limit, "used": self.used}
 
 
 async def ensure_image_quota(
     uow: UnitOfWork, group_id: UUID | None, *, counted: UUID | None = None
 ) -> None:
-    """Room for one more image of ``group_id`` (403 if it is unknown or its quota is used
-    up); ``counted``: an image of the group already reserved, being published now. Holds the
+    """Room for one more image of ``group_id`` (403 if it is unknown, 409 if its quota is
+    used up); ``counted``: an image of the group already reserved, being published now. Holds the
     group's row locked until the transaction ends. The deployment's images have no quota."""
     if group_id is None:
         return
@@ -48,4 +35,4 @@ async def ensure_image_quota(
         stmt = stmt.where(Image.id != counted)
     used = await uow.session.scalar(stmt) or 0
     if used >= limit:
-        raise QuotaExceeded(group_id, limit, used)
+        raise QuotaExceeded(group_id, "images", limit, used, 1)

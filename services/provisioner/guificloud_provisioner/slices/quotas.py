@@ -13,14 +13,13 @@ when its deletion starts, not when the boxes confirm it).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import func, select
 
 from guificloud.db.group_facts import GroupFact
 from guificloud.db.uow import UnitOfWork
-from guificloud.errors import Conflict, Forbidden
+from guificloud.errors import Forbidden, QuotaExceeded
 from guificloud_provisioner.models import group_facts
 from guificloud_provisioner.slices.models import Slice, Sliver
 
@@ -35,27 +34,6 @@ class Use:
     def of(cls, slivers: int, *, memory_mb: int, disk_mb: int) -> Use:
         """``slivers`` slivers of ``memory_mb`` and ``disk_mb`` each."""
         return cls(slivers, slivers * memory_mb, slivers * disk_mb)
-
-
-class QuotaExceeded(Conflict):
-    """409: the caller may place for the group, but the group's quota has no room left
-    (freed when its slices or slivers are deleted). The body names the quota."""
-
-    def __init__(self, group: UUID, quota: str, limit: int, used: int, asked: int) -> None:
-        super().__init__(
-            f"group {group}'s quota of {quota} is {limit}: it holds {used} and this asks "
-            f"for {asked} more"
-        )
-        self.quota: dict[str, object] = {
-            "group_id": str(group),
-            "name": quota,
-            "limit": limit,
-            "used": used,
-            "asked": asked,
-        }
-
-    def details(self) -> dict[str, Any]:
-        return {"quota": self.quota}
 
 
 async def held(uow: UnitOfWork, group: UUID) -> Use:
