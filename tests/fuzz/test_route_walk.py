@@ -44,3 +44,22 @@ def test_every_mutating_route_refuses_a_caller_without_credentials(
                 assert response.status_code == 401, (method, path, response.text)
                 assert response.headers["WWW-Authenticate"].startswith("Bearer"), (method, path)
     assert walked, f"{service} has no mutating route?"
+
+
+@pytest.mark.parametrize(
+    ("service", "path"),
+    [
+        ("monitor", "/api/v1/fleet"),
+        ("monitor", "/api/v1/boxes"),
+        ("provisioner", "/api/v1/boxes"),
+        ("registry", "/api/v1/nodes"),
+        ("imagestore", "/api/v1/images"),
+    ],
+)
+def test_fleet_status_and_the_map_stay_readable_without_credentials(
+    fuzzed_system: System, service: str, path: str
+) -> None:
+    with httpx.Client(base_url=fuzzed_system.urls[service], timeout=10.0) as anonymous:
+        response = anonymous.get(path)
+    assert response.status_code == 200, response.text
+    assert response.json(), f"{service}{path} is empty: the fuzzed system has a box and an image"
