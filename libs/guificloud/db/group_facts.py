@@ -63,12 +63,18 @@ class GroupFacts:
     @property
     def handlers(self) -> Mapping[type[Event], Any]:
         return {
-            GroupCreated: self.apply_state,
-            GroupChanged: self.apply_state,
+            GroupCreated: self.apply_created,
+            GroupChanged: self.apply_changed,
             GroupDeleted: self.apply_deleted,
         }
 
-    async def apply_state(self, event: GroupCreated | GroupChanged, uow: UnitOfWork) -> None:
+    async def apply_created(self, event: GroupCreated, uow: UnitOfWork) -> None:
+        await self._apply_state(event, uow)
+
+    async def apply_changed(self, event: GroupChanged, uow: UnitOfWork) -> None:
+        await self._apply_state(event, uow)
+
+    async def _apply_state(self, event: GroupCreated | GroupChanged, uow: UnitOfWork) -> None:
         await self._upsert(
             uow,
             event.group_id,
