@@ -242,17 +242,17 @@ def slice_create(
 
 @slice_app.command("ls")
 def slice_ls(
-    owner_group: str | None = typer.Option(None, "--owner-group"),
+    group: str | None = typer.Option(None, "--group", help="Only this group's (name or id)."),
     set_state: str | None = typer.Option(None, "--set-state"),
     output: Output | None = OutputOption,
     url: str = ProvisionerUrl,
     token_file: Path | None = AdminTokenFile,
 ) -> None:
-    """List slices."""
+    """List slices: your groups' (every one for an operator)."""
 
     def body() -> None:
+        params = {"group_id": group_id(group) if group else None, "set_state": set_state}
         with provisioner(url, token_file) as client:
-            params = {"owner_group": owner_group, "set_state": set_state}
             slices = _all(client, "/api/v1/slices", params)
         show(slices, SLICE_COLUMNS, _slice_row, title=f"slices ({len(slices)})", output=output)
 

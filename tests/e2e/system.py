@@ -1,8 +1,9 @@
 """The whole system as real processes for end-to-end tests, and what tests ask of it.
 
 Every service verifies callers against the real identity service the system runs; its first
-operator is made as a deployment makes it, and the system's requests are that operator's
-(:attr:`System.http`)."""
+operator is made as a deployment makes it, the system's requests are that operator's
+(:attr:`System.http`), and its slices belong to the group ``e2e`` (:attr:`System.group_id`),
+allowed nodes and slices."""
 
 from __future__ import annotations
 
@@ -21,7 +22,13 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from guificloud.devservers.ports import free_port
 from guificloud.events.envelope import Envelope
 from guificloud.testing.authority import ADMIN_TOKEN
-from guificloud.testing.identity import OPERATOR, OPERATOR_PASSWORD, bootstrap_operator, login
+from guificloud.testing.identity import (
+    OPERATOR,
+    OPERATOR_PASSWORD,
+    Accounts,
+    bootstrap_operator,
+    login,
+)
 from guificloud.testing.processes import ServiceProcess
 
 SERVICES = ("identity", "registry", "provisioner", "monitor", "imagestore")
@@ -56,6 +63,7 @@ class System:
         }
         self.agents: list[AgentProcess] = []
         self.http = httpx.Client(timeout=10.0)
+        self.group_id = ""
 
     def start(self) -> None:
         for proc in self.services.values():
@@ -64,6 +72,8 @@ class System:
         for proc in self.services.values():
             proc.wait_ready()
         self.http.auth = login(self.urls["identity"], OPERATOR, OPERATOR_PASSWORD)
+        with Accounts(self.urls["identity"], self.http.auth) as accounts:
+            self.group_id = accounts.group("e2e", allow_nodes=True, allow_slices=True)
 
     def stop(self) -> None:
         for agent in self.agents:
