@@ -1,7 +1,7 @@
 """Onboarding benchmark: device POST until ``provisioner.box.ready``, on the embedded default.
 
-Starts PostgreSQL and NATS from the wheels and every service as its own process (the
-identity service among them, in the default environment, production), seeds a
+Starts PostgreSQL and NATS from the wheels and every service as its own process, the
+identity service among them, as ``guificloud dev`` runs them; seeds a
 Guifi-Community-Distro, and runs simulated box agents in this process: an agent is started
 for each box as soon as ``provisioner.box.configured`` announces it (as a member would plug
 the box in), using the configuration the provisioner serves to operators.
@@ -11,9 +11,10 @@ the box in), using the configuration the provisioner serves to operators.
 Prints progress, then as its last line one JSON object: ``boxes``, ``samples``, ``p50_ms``,
 ``p99_ms`` (one box at a time, each device added with the deployment's admin token: a plain
 comparison, the cheapest credential there is), ``p50_ms_auth``, ``p99_ms_auth`` (the same,
-in the same run, taking turns with those: each added with the operator's access token from
-``guificloud login``, whose signature every service verifies), ``boxes_per_s`` (``burst``
-boxes added at once with that access token, until all are ready), and the same-run floor
+in the same run, taking turns with those: each added with the access token of a member who
+logged in, a node admin of the node's group, whose signature and roles the registry checks),
+``boxes_per_s`` (``burst`` boxes added at once with that access token, until all are
+ready), and the same-run floor
 ``floor_p50_ms`` / ``floor_p99_ms`` (see ``floor.py``).
 """
 
@@ -44,7 +45,13 @@ from guificloud.devservers.ports import free_port
 from guificloud.devservers.postgres import PostgresServer
 from guificloud.events.envelope import Envelope
 from guificloud.logging import configure_logging
-from guificloud.testing.identity import OPERATOR, OPERATOR_PASSWORD, bootstrap_operator, login
+from guificloud.testing.identity import (
+    OPERATOR,
+    OPERATOR_PASSWORD,
+    Accounts,
+    bootstrap_operator,
+    login,
+)
 from guificloud.testing.processes import ServiceProcess
 from guificloud_agent.agent import Agent
 from guificloud_agent.drivers import SimulatedDriver
@@ -55,6 +62,8 @@ from guificloud_imagestore.distro import build_distro_rootfs
 
 SERVICES = ("identity", "registry", "provisioner", "monitor", "imagestore")
 ADMIN = secrets.token_urlsafe(32)
+MEMBER, MEMBER_PASSWORD = "bench", secrets.token_urlsafe(18)
+"""A node admin of the group ``bench`` (allowed nodes), whose node the boxes are added to."""
 HARDWARE = {"arch": "amd64", "cores": 2, "ram_mb": 4096, "disk_gb": 120}
 
 
@@ -175,7 +184,7 @@ async def measure(root: Path, samples: int, burst: int) -> dict[str, object]:
             "GUIFICLOUD_DATA_DIR": str(root / "data"),
             "GUIFICLOUD_ADMIN_TOKEN": ADMIN,
             "GUIFICLOUD_IDENTITY_URL": urls["identity"],
-            "GUIFICLOUD_IDENTITY_SIGNING_KEY_SECRET": secrets.token_urlsafe(32),
+            "GUIFICLOUD_ENVIRONMENT": "development",  # as guificloud dev runs them
             "GUIFICLOUD_IMAGESTORE_URL": urls["imagestore"],
             "GUIFICLOUD_IMAGESTORE_REQUIRE_SIGNATURE": "false",  # unsigned, as in development
             "GUIFICLOUD_LOG_LEVEL": "warning",
@@ -190,12 +199,16 @@ async def measure(root: Path, samples: int, burst: int) -> dict[str, object]:
         for proc in procs:
             proc.wait_ready()
         operator = login(urls["identity"], OPERATOR, OPERATOR_PASSWORD)
+        with Accounts(urls["identity"], operator) as accounts:
+            group = accounts.group("bench", allow_nodes=True)
+            accounts.member(MEMBER, MEMBER_PASSWORD, roles={group: ["node_admin"]})
+        member = login(urls["identity"], MEMBER, MEMBER_PASSWORD)
         say("services ready; seeding the distro")
         image = build_distro_rootfs(root / "distro.tar.gz", "1.0.0")
         admin = {"Authorization": f"Bearer {ADMIN}"}
         async with (
             httpx.AsyncClient(timeout=60, headers=admin) as client,
-            httpx.AsyncClient(timeout=60, auth=operator) as logged_in,
+            httpx.AsyncClient(timeout=60, auth=member) as logged_in,
         ):
             response = await client.post(
                 f"{urls['imagestore']}/api/v1/images",
@@ -215,7 +228,13 @@ async def measure(root: Path, samples: int, burst: int) -> dict[str, object]:
             node = (
                 await client.post(
                     f"{urls['registry']}/api/v1/nodes",
-                    json={"name": "bench", "zone_id": zone, "latitude": 41.9, "longitude": 2.2},
+                    json={
+                        "name": "bench",
+                        "zone_id": zone,
+                        "latitude": 41.9,
+                        "longitude": 2.2,
+                        "owner_group_id": group,
+                    },
                 )
             ).json()["id"]
 
@@ -238,7 +257,7 @@ async def measure(root: Path, samples: int, burst: int) -> dict[str, object]:
                 with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as poster:
                     await loop.run_in_executor(poster, warm_up)
                     start = time.perf_counter()
-                    access = operator.access_token()
+                    access = member.access_token()
                     ids = await loop.run_in_executor(
                         poster, post_burst, urls["registry"], node, burst, 32, access
                     )
