@@ -104,11 +104,15 @@ def log_in(identity: httpx.Client, login: str, password: str) -> StoredLogin:
 
 def exchange(identity_url: str, token: str, timeout_s: float = 30.0) -> tuple[str, float]:
     """An access token (and when it expires) for a refresh or API token."""
-    response = httpx.post(
-        identity_url.rstrip("/") + "/api/v1/auth/token",
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=timeout_s,
-    )
+    try:
+        response = httpx.post(
+            identity_url.rstrip("/") + "/api/v1/auth/token",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=timeout_s,
+        )
+    except httpx.TransportError as exc:  # not the service the command was talking to
+        reason = f"cannot renew the login: identity service at {identity_url}: {exc}"
+        raise LoginRequired(reason) from exc
     if response.status_code == 401:
         reason = response.json().get("detail", "refused")
         raise LoginRequired(f"{reason}: guificloud login again")

@@ -165,3 +165,20 @@ def test_group_names_the_group_an_image_is_published_for(
     opened = [body for method, path, _, body in service.requests if path == "/api/v1/uploads"]
     assert opened and opened[0]["group_id"] == group
     assert {auth for _, _, auth, _ in service.requests} == {f"Bearer {ACCESS}"}
+
+
+def test_a_login_that_cannot_be_renewed_says_so(
+    service: Seen, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "credentials.json"
+    monkeypatch.setenv("GUIFICLOUD_CREDENTIALS", str(path))
+    save(StoredLogin("http://127.0.0.1:9", "anna", "refresh", ACCESS, 0.0))  # expired
+    for command in (
+        ["zone", "list", "--registry-url", service.url],
+        ["slice", "ls", "--provisioner-url", service.url],
+        ["image", "ls", "--url", service.url],
+    ):
+        result = CliRunner().invoke(app, command, env={"COLUMNS": "200"})
+        assert result.exit_code == 1, result.output
+        assert "cannot renew the login: identity service at http://127.0.0.1:9" in result.output
+    assert not service.requests, "nothing is sent with an expired token"
