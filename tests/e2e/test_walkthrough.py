@@ -22,6 +22,7 @@ import pytest
 
 from guificloud.settings import DEFAULT_PORTS
 from tests.e2e.dev_helpers import Dev, kill_all
+from tests.e2e.slices_helpers import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -43,6 +44,7 @@ def dev(tmp_path: Path) -> Iterator[Dev]:
     seen: list[psutil.Process] = []
     try:
         running.wait_ready(90)
+        wait_for(lambda: "guifi-cloud is up" in running.tail(400), 60, running.tail)
         seen = running.descendants()
         yield running
     finally:
