@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import secrets
 import signal
 import sys
 import tempfile
@@ -46,7 +47,8 @@ from guificloud.testing.processes import ServiceProcess
 from guificloud_imagestore.distro import build_distro_rootfs
 
 SERVICES = ("registry", "provisioner", "monitor", "imagestore")
-ADMIN = "bench-admin-token-0123456789"
+ADMIN = secrets.token_urlsafe(32)
+"""The deployment's admin token: 32 random bytes, as outside development it must be."""
 CONVERGE_TIMEOUT_S = 300.0
 
 

@@ -1,6 +1,7 @@
 """Onboarding benchmark: device POST until ``provisioner.box.ready``, on the embedded default.
 
-Starts PostgreSQL and NATS from the wheels and every service as its own process, seeds a
+Starts PostgreSQL and NATS from the wheels and every service as its own process, the
+identity service among them, as ``guificloud dev`` runs them; seeds a
 Guifi-Community-Distro, and runs simulated box agents in this process: an agent is started
 for each box as soon as ``provisioner.box.configured`` announces it (as a member would plug
 the box in), using the configuration the provisioner serves to operators.
@@ -8,8 +9,13 @@ the box in), using the configuration the provisioner serves to operators.
     .venv/bin/python bench/onboarding.py [--samples 60] [--burst 500]
 
 Prints progress, then as its last line one JSON object: ``boxes``, ``samples``, ``p50_ms``,
-``p99_ms`` (one box at a time), ``boxes_per_s`` (``burst`` boxes added at once, until all
-are ready), and the same-run floor ``floor_p50_ms`` / ``floor_p99_ms`` (see ``floor.py``).
+``p99_ms`` (one box at a time, each device added with the deployment's admin token: a plain
+comparison, the cheapest credential there is), ``p50_ms_auth``, ``p99_ms_auth`` (the same,
+in the same run, taking turns with those: each added with the access token of a member who
+logged in, a node admin of the node's group, whose signature and roles the registry checks),
+``boxes_per_s`` (``burst`` boxes added at once with that access token, until all are
+ready), and the same-run floor
+``floor_p50_ms`` / ``floor_p99_ms`` (see ``floor.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import secrets
 import statistics
 import sys
 import tempfile
@@ -38,6 +45,13 @@ from guificloud.devservers.ports import free_port
 from guificloud.devservers.postgres import PostgresServer
 from guificloud.events.envelope import Envelope
 from guificloud.logging import configure_logging
+from guificloud.testing.identity import (
+    OPERATOR,
+    OPERATOR_PASSWORD,
+    Accounts,
+    bootstrap_operator,
+    login,
+)
 from guificloud.testing.processes import ServiceProcess
 from guificloud_agent.agent import Agent
 from guificloud_agent.drivers import SimulatedDriver
@@ -46,8 +60,10 @@ from guificloud_agent.metrics import MetricsSampler
 from guificloud_agent.options import AgentOptions
 from guificloud_imagestore.distro import build_distro_rootfs
 
-SERVICES = ("registry", "provisioner", "monitor", "imagestore")
-ADMIN = "bench-admin-token-0123456789"
+SERVICES = ("identity", "registry", "provisioner", "monitor", "imagestore")
+ADMIN = secrets.token_urlsafe(32)
+MEMBER, MEMBER_PASSWORD = "bench", secrets.token_urlsafe(18)
+"""A node admin of the group ``bench`` (allowed nodes), whose node the boxes are added to."""
 HARDWARE = {"arch": "amd64", "cores": 2, "ram_mb": 4096, "disk_gb": 120}
 
 
@@ -117,13 +133,14 @@ class Fleet:
         await self.admin.aclose()
 
 
-def post_burst(registry: str, node_id: str, count: int, concurrency: int) -> list[str]:
-    """Add ``count`` devices at once, from a process of its own so that the HTTP client's
-    work does not land on the simulated boxes' event loop."""
+def post_burst(registry: str, node_id: str, count: int, concurrency: int, token: str) -> list[str]:
+    """Add ``count`` devices at once with the access token ``token``, from a process of its
+    own so that the HTTP client's work does not land on the simulated boxes' event loop."""
 
     async def run() -> list[str]:
         limits = httpx.Limits(max_connections=concurrency)
-        async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+        auth = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(timeout=60, limits=limits, headers=auth) as client:
             gate = asyncio.Semaphore(concurrency)
 
             async def one(i: int) -> str:
@@ -166,6 +183,8 @@ async def measure(root: Path, samples: int, burst: int) -> dict[str, object]:
             "GUIFICLOUD_NATS_URL": nats_server.url,
             "GUIFICLOUD_DATA_DIR": str(root / "data"),
             "GUIFICLOUD_ADMIN_TOKEN": ADMIN,
+            "GUIFICLOUD_IDENTITY_URL": urls["identity"],
+            "GUIFICLOUD_ENVIRONMENT": "development",  # as guificloud dev runs them
             "GUIFICLOUD_IMAGESTORE_URL": urls["imagestore"],
             "GUIFICLOUD_IMAGESTORE_REQUIRE_SIGNATURE": "false",  # unsigned, as in development
             "GUIFICLOUD_LOG_LEVEL": "warning",
@@ -176,11 +195,21 @@ async def measure(root: Path, samples: int, burst: int) -> dict[str, object]:
         ]
         for proc in procs:
             proc.start(wait=False)
+        bootstrap_operator(env)
         for proc in procs:
             proc.wait_ready()
+        operator = login(urls["identity"], OPERATOR, OPERATOR_PASSWORD)
+        with Accounts(urls["identity"], operator) as accounts:
+            group = accounts.group("bench", allow_nodes=True)
+            accounts.member(MEMBER, MEMBER_PASSWORD, roles={group: ["node_admin"]})
+        member = login(urls["identity"], MEMBER, MEMBER_PASSWORD)
         say("services ready; seeding the distro")
         image = build_distro_rootfs(root / "distro.tar.gz", "1.0.0")
-        async with httpx.AsyncClient(timeout=60) as client:
+        admin = {"Authorization": f"Bearer {ADMIN}"}
+        async with (
+            httpx.AsyncClient(timeout=60, headers=admin) as client,
+            httpx.AsyncClient(timeout=60, auth=member) as logged_in,
+        ):
             response = await client.post(
                 f"{urls['imagestore']}/api/v1/images",
                 content=image.read_bytes(),
@@ -199,29 +228,38 @@ async def measure(root: Path, samples: int, burst: int) -> dict[str, object]:
             node = (
                 await client.post(
                     f"{urls['registry']}/api/v1/nodes",
-                    json={"name": "bench", "zone_id": zone, "latitude": 41.9, "longitude": 2.2},
+                    json={
+                        "name": "bench",
+                        "zone_id": zone,
+                        "latitude": 41.9,
+                        "longitude": 2.2,
+                        "owner_group_id": group,
+                    },
                 )
             ).json()["id"]
 
             fleet = Fleet(nats_server.url, urls["provisioner"], root / "boxes")
             await fleet.run()
             try:
-                say(f"latency: {samples} boxes, one at a time")
-                latencies = []
-                for i in range(samples + 5):
+                say(f"latency: {samples} boxes one at a time, and {samples} with an access token")
+                latencies: list[float] = []
+                with_auth: list[float] = []
+                for i in range(2 * (samples + 5)):
+                    by = logged_in if i % 2 else client  # taking turns: the same conditions
                     start = time.perf_counter()
-                    box_id = await add_device(client, urls["registry"], node, i)
+                    box_id = await add_device(by, urls["registry"], node, i)
                     ready_at = await asyncio.wait_for(fleet.expect(box_id), 60)
-                    latencies.append((ready_at - start) * 1000)
-                latencies = latencies[5:]
+                    (with_auth if by is logged_in else latencies).append((ready_at - start) * 1000)
+                latencies, with_auth = latencies[5:], with_auth[5:]
 
                 say(f"throughput: {burst} boxes added at once")
                 loop = asyncio.get_running_loop()
                 with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as poster:
                     await loop.run_in_executor(poster, warm_up)
                     start = time.perf_counter()
+                    access = member.access_token()
                     ids = await loop.run_in_executor(
-                        poster, post_burst, urls["registry"], node, burst, 32
+                        poster, post_burst, urls["registry"], node, burst, 32, access
                     )
                 posted = time.perf_counter() - start
                 waits = (fleet.expect(UUID(b)) for b in ids)
@@ -236,10 +274,12 @@ async def measure(root: Path, samples: int, burst: int) -> dict[str, object]:
         nats_server.stop()
         pg.stop()
     return {
-        "boxes": samples + 5 + burst,
+        "boxes": 2 * (samples + 5) + burst,
         "samples": len(latencies),
         "p50_ms": round(statistics.median(latencies), 2),
         "p99_ms": round(percentile(latencies, 0.99), 2),
+        "p50_ms_auth": round(statistics.median(with_auth), 2),
+        "p99_ms_auth": round(percentile(with_auth, 0.99), 2),
         "burst": burst,
         "burst_s": round(elapsed, 2),
         "boxes_per_s": round(burst / elapsed, 1),

@@ -8,10 +8,11 @@
 
 Each service answers for its own consumers. Its URL: ``--url``, else
 ``GUIFICLOUD_<SERVICE>_URL`` (as the other commands read it), else the local default port.
-Operators only: the admin token comes from ``GUIFICLOUD_ADMIN_TOKEN`` or an owner-only file
-(``--admin-token-file``; ``guificloud dev`` keeps one in ``.guificloud/admin-token``), never
-from the command line. A replay of one already handled has no second effect, but a replay
-retried after a lost answer says 404: the first one was done.
+Operators only: an operator's stored login (``guificloud login``), or the admin token from an
+owner-only file (``--admin-token-file``; ``guificloud dev`` keeps one in
+``.guificloud/admin-token``) or ``GUIFICLOUD_ADMIN_TOKEN``, never from the command line.
+A replay of one already handled has no second effect, but a replay retried after a lost
+answer says 404: the first one was done.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ import httpx
 import typer
 from rich.console import Console
 
+from guificloud.credentials import caller_auth
 from guificloud.retries import RetryingTransport
-from guificloud.secret_files import AdminTokenFile, admin_token
+from guificloud.secret_files import AdminTokenFile
 from guificloud.settings import DEFAULT_PORTS
 from guificloud_cli.output import Output, OutputOption, show
 from guificloud_cli.registry_cmds import Failed, checked, run
@@ -73,16 +75,17 @@ def service_url(service: Service, url: str | None) -> str:
 def service_client(
     service: Service, url: str | None, token_file: Path | None
 ) -> Iterator[httpx.Client]:
-    """A client with the admin token, retrying while the service is briefly unreachable."""
-    token = admin_token(token_file)
-    if token is None:
-        raise Failed("an admin token is needed: GUIFICLOUD_ADMIN_TOKEN or --admin-token-file")
+    """A client with an operator's login or the admin token, retrying while the service is
+    briefly unreachable."""
+    auth = caller_auth(token_file)
+    if auth is None:
+        raise Failed(
+            "operators only: log in (guificloud login), or give the admin token "
+            "(--admin-token-file or GUIFICLOUD_ADMIN_TOKEN)"
+        )
     base = service_url(service, url)
     with httpx.Client(
-        base_url=base.rstrip("/"),
-        timeout=30.0,
-        headers={"Authorization": f"Bearer {token}"},
-        transport=RetryingTransport(),
+        base_url=base.rstrip("/"), timeout=30.0, auth=auth, transport=RetryingTransport()
     ) as client:
         try:
             yield client

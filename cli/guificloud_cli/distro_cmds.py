@@ -4,8 +4,9 @@
     guificloud distro assign --version 1.1.0 --all
 
 A published distro reaches only boxes that have none (new ones); boxes that run one move
-when an operator assigns it here, a few first, the rest once those are ready. The admin
-token comes from ``GUIFICLOUD_ADMIN_TOKEN`` or ``--admin-token-file``.
+when an operator assigns it here, a few first, the rest once those are ready. It acts as
+the stored login (an operator's), or with the admin token (``--admin-token-file``, or
+``GUIFICLOUD_ADMIN_TOKEN`` when there is no login).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from uuid import UUID
 
 import typer
 
-from guificloud.secret_files import AdminTokenFile, admin_token
+from guificloud.secret_files import AdminTokenFile
 from guificloud_cli.output import Output, OutputOption, show
 from guificloud_cli.registry_cmds import checked, run
 from guificloud_cli.slice_cmds import ProvisionerUrl, provisioner
@@ -42,7 +43,7 @@ def assign(
         payload: dict[str, Any] = {"version": version}
         if boxes:
             payload["box_ids"] = [str(b) for b in boxes]
-        with provisioner(url, admin_token(token_file)) as client:
+        with provisioner(url, token_file) as client:
             moved = checked(client.post("/api/v1/distros/assign", json=payload))
         columns = ("box", "version", "digest", "changed")
         show(moved, columns, _row, title=f"boxes ({len(moved)})", output=output)

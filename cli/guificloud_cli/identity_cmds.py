@@ -8,7 +8,6 @@ from an argument (``ps`` shows arguments to every user of the machine).
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,9 +18,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from guificloud import credentials
+from guificloud.credentials import IDENTITY_URL_ENV, LoginRequired
 from guificloud.retries import RetryingTransport
-from guificloud_cli import credentials
-from guificloud_cli.credentials import IDENTITY_URL_ENV, LoginRequired, StoredLogin
 from guificloud_cli.registry_cmds import UUID_RE, Failed, checked
 
 IdentityUrl = typer.Option(
@@ -74,7 +73,7 @@ def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) ->
     return table
 
 
-def _read_password(password_file: Path | None) -> str:
+def read_password(password_file: Path | None) -> str:
     if password_file is not None:
         return password_file.read_text().strip()
     if not sys.stdin.isatty():
@@ -95,20 +94,9 @@ def login(
     """Log in; the tokens are kept in your config folder (mode 0600) for every command."""
 
     def body() -> None:
-        password = _read_password(password_file)
+        password = read_password(password_file)
         with identity(url, auth=False) as client:
-            tokens = checked(
-                client.post("/api/v1/auth/login", json={"login": name, "password": password})
-            )
-        path = credentials.save(
-            StoredLogin(
-                identity_url=_url(url),
-                login=name,
-                refresh_token=tokens["refresh_token"],
-                access_token=tokens["access_token"],
-                access_expires_at=time.time() + tokens["expires_in"],
-            )
-        )
+            path = credentials.save(credentials.log_in(client, name, password))
         err.print(f"logged in as {name} (kept in {path})")
 
     run(body)
@@ -182,6 +170,14 @@ def _group_id(client: httpx.Client, ref: str) -> str:
     if not found:
         raise Failed(f"no group named {ref!r}")
     return str(found[0]["id"])
+
+
+def group_id(ref: str, url: str | None = None) -> str:
+    """A group named on the command line (name or id), as its id: what ``--group`` takes."""
+    if UUID_RE.match(ref):
+        return ref
+    with identity(url) as client:
+        return _group_id(client, ref)
 
 
 def _account_id(client: httpx.Client, ref: str) -> str:

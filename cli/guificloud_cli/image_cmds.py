@@ -1,7 +1,7 @@
 """``guificloud image …``: push, list and pull images, and manage the publisher keys.
 
     guificloud image push distro.tar.gz --name guifi-community-distro --version 1.1.0 \\
-        --key ~/.config/guificloud/publisher.key
+        --key ~/.config/guificloud/publisher.key --group guifi-publishers
     guificloud image ls --name guifi-community-distro
     guificloud image pull guifi-community-distro:1.1.0 -o distro.tar.gz
     guificloud image keys generate ~/.config/guificloud/publisher.key
@@ -11,11 +11,13 @@
     guificloud image rm guifi-community-distro:1.0.0        # GUIFICLOUD_ADMIN_TOKEN set
     guificloud image gc
 
-Changing the store (keys, deprecate, rm, gc) is for operators: the admin token comes from
-``GUIFICLOUD_ADMIN_TOKEN`` or a file only its owner can read (``--admin-token-file``;
-``guificloud dev`` keeps one in ``.guificloud/admin-token``), never from an argument.
-Publishing (push) needs none; the store takes only images signed by a key trusted for their
-name (``keys add --names``), unless it runs with signatures off (a development setting).
+Every command acts as the stored login (``guificloud login``). Publishing (push) needs the
+publisher role in the group named with ``--group`` (operators need no group); the store
+takes only images signed by a key trusted for their name (``keys add --names``), unless it
+runs with signatures off (a development setting). Changing the store (keys, deprecate, rm,
+gc) is for operators: an operator's login, or the admin token from a file only its owner can
+read (``--admin-token-file``; ``guificloud dev`` keeps one in ``.guificloud/admin-token``)
+or ``GUIFICLOUD_ADMIN_TOKEN``, never from an argument.
 
 Push and pull resume where an interrupted run stopped: run the same command again.
 """
@@ -41,11 +43,14 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from guificloud.secret_files import AdminTokenFile, admin_token
+from guificloud.credentials import LoginRequired, caller_auth
+from guificloud.secret_files import AdminTokenFile
 from guificloud.settings import DEFAULT_PORTS
 from guificloud.signing import generate_key, key_id
+from guificloud_cli.identity_cmds import group_id
 from guificloud_cli.imagestore_client import CHUNK, ImagestoreClient, ImagestoreError, PushRequest
 from guificloud_cli.output import Output, OutputOption, show
+from guificloud_cli.registry_cmds import Failed
 
 DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_PORTS['imagestore']}"
 FORMATS = {
@@ -72,12 +77,13 @@ UrlOpt = typer.Option(DEFAULT_URL, "--url", envvar="GUIFICLOUD_IMAGESTORE_URL", 
 
 
 @contextmanager
-def client(url: str, token: str | None = None) -> Iterator[ImagestoreClient]:
-    """The client, with its failures said in one line and exit status 1."""
+def client(url: str, token_file: Path | None = None) -> Iterator[ImagestoreClient]:
+    """The client, as the stored login or with the admin token (:func:`caller_auth`), with
+    its failures said in one line and exit status 1."""
     try:
-        with ImagestoreClient(url, token=token) as c:
+        with ImagestoreClient(url, auth=caller_auth(token_file)) as c:
             yield c
-    except ImagestoreError as exc:
+    except (ImagestoreError, LoginRequired) as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from exc
     except httpx.HTTPError as exc:
@@ -137,9 +143,17 @@ def push(
     format: str | None = typer.Option(None, "--format", help="Default: from the file name."),
     key: Path | None = typer.Option(None, "--key", help="Private key file: sign the image."),
     chunk_size: int = typer.Option(CHUNK, "--chunk-size", min=1, help="Bytes per request."),
+    group: str | None = typer.Option(
+        None, "--group", help="Publish for this group (name or id), where you are a publisher."
+    ),
     url: str = UrlOpt,
 ) -> None:
     """Upload FILE as a new image version (resumable: run it again after an interruption)."""
+    try:
+        publisher_group = group_id(group) if group else None
+    except (Failed, LoginRequired) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
     req = PushRequest(
         path=file,
         name=name,
@@ -148,6 +162,7 @@ def push(
         format=format or guess_format(file),
         channel=channel,
         private_key=read_key(key)[0] if key else None,
+        group_id=publisher_group,
     )
     with client(url) as c, transfer_bar() as progress:
         image = c.push(
@@ -243,7 +258,7 @@ def deprecate(
     token_file: Path | None = AdminTokenFile,
 ) -> None:
     """No longer offer an image for new deployments (operator only); it stays downloadable."""
-    with client(url, admin_token(token_file)) as c:
+    with client(url, token_file) as c:
         image = c.deprecate(find_image(c, ref, arch)["id"])
     out.print(f"deprecated {described(image)}", highlight=False, soft_wrap=True)
 
@@ -256,7 +271,7 @@ def rm(
     token_file: Path | None = AdminTokenFile,
 ) -> None:
     """Delete an image nothing uses (operator only); its version is never reused."""
-    with client(url, admin_token(token_file)) as c:
+    with client(url, token_file) as c:
         image = c.delete(find_image(c, ref, arch)["id"])
     out.print(f"deleted {described(image)}", highlight=False, soft_wrap=True)
 
@@ -264,7 +279,7 @@ def rm(
 @image_app.command("gc")
 def gc(url: str = UrlOpt, token_file: Path | None = AdminTokenFile) -> None:
     """Collect garbage now (operator only): unused blobs and upload leftovers."""
-    with client(url, admin_token(token_file)) as c:
+    with client(url, token_file) as c:
         report = c.collect_garbage()
     out.print(
         f"removed {len(report['removed_blobs'])} blob(s), kept {report['kept_blobs']}; "
@@ -311,7 +326,7 @@ def keys_add(
             raise typer.BadParameter(
                 "that is a private key: give its .pub file", param_hint="PUBLIC_KEY"
             )
-    with client(url, admin_token(token_file)) as c:
+    with client(url, token_file) as c:
         key = c.add_key(publisher, value, [n.strip() for n in names.split(",") if n.strip()])
     bound = ", ".join(key["names"])
     out.print(f"trusted key {key['key_id']} of {key['publisher']} for {bound}", highlight=False)
@@ -338,7 +353,7 @@ def _key_row(k: Mapping[str, Any]) -> list[Any]:
 @keys_app.command("rm")
 def keys_rm(key_id: str, url: str = UrlOpt, token_file: Path | None = AdminTokenFile) -> None:
     """Revoke a publisher key (operator only): its signatures are no longer accepted."""
-    with client(url, admin_token(token_file)) as c:
+    with client(url, token_file) as c:
         c.revoke_key(key_id)
     out.print(f"revoked key {key_id}", highlight=False)
 

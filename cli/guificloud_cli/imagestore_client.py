@@ -44,6 +44,8 @@ class PushRequest:
     channel: str = "stable"
     private_key: str | None = None
     """base64 of an ed25519 private key: the image is signed with it."""
+    group_id: str | None = None
+    """The group it is published for (where the caller is a publisher); operators need none."""
 
     def meta(self) -> dict[str, str]:
         return {
@@ -100,15 +102,15 @@ class ImagestoreClient:
         self,
         url: str,
         *,
-        token: str | None = None,
+        auth: httpx.Auth | None = None,
         timeout_s: float = 60.0,
         retries: int = 8,
         backoff_s: float = 0.5,
     ) -> None:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        """``auth``: the caller (:func:`guificloud.credentials.caller_auth`); reads need none."""
         self.url = url.rstrip("/")
         self.http = httpx.Client(
-            base_url=self.url, headers=headers, timeout=httpx.Timeout(timeout_s, connect=5.0)
+            base_url=self.url, auth=auth, timeout=httpx.Timeout(timeout_s, connect=5.0)
         )
         self.retries = retries
         self.backoff_s = backoff_s
@@ -153,7 +155,7 @@ class ImagestoreClient:
         return image
 
     def deprecate(self, image_id: str) -> dict[str, Any]:
-        """Operator only: needs the admin token."""
+        """Operator only."""
         image: dict[str, Any] = self._check(self.http.post(f"/api/v1/images/{image_id}/deprecate"))
         return image
 
@@ -212,6 +214,8 @@ class ImagestoreClient:
                     if session["size"] == size and session["digest"] == digest:
                         return dict(session)
                 body = {**req.meta(), "size": size, "digest": digest, **signed}
+                if req.group_id is not None:
+                    body["group_id"] = req.group_id
                 response = self.http.post("/api/v1/uploads", json=body, headers=once)
             except httpx.TransportError as exc:
                 patience.failed(exc)

@@ -39,6 +39,7 @@ def dev(
     imagestore_port: int = typer.Option(
         DEFAULT_PORTS["imagestore"], envvar="GUIFICLOUD_IMAGESTORE_PORT"
     ),
+    identity_port: int = typer.Option(DEFAULT_PORTS["identity"], envvar="GUIFICLOUD_IDENTITY_PORT"),
     nats_port: int = typer.Option(4222, envvar="GUIFICLOUD_NATS_PORT"),
     postgres_port: int = typer.Option(
         5433,
@@ -50,7 +51,10 @@ def dev(
     ),
     seed: bool = typer.Option(True, help="Upload a small Guifi-Community-Distro image."),
 ) -> None:
-    """Start NATS, PostgreSQL and every service (supervised, logs merged); Ctrl-C stops all."""
+    """Start NATS, PostgreSQL and every service (supervised, logs merged); Ctrl-C stops all.
+
+    The first start makes the first operator and prints its password, once (it is kept in
+    <data dir>/identity/operator.json, 0600)."""
     opts = DevOptions(
         data_dir=data_dir,
         ports={
@@ -58,6 +62,7 @@ def dev(
             "provisioner": provisioner_port,
             "monitor": monitor_port,
             "imagestore": imagestore_port,
+            "identity": identity_port,
         },
         nats_port=nats_port,
         postgres_port=postgres_port,
@@ -92,11 +97,12 @@ def agent(ctx: typer.Context) -> None:
 
 def _mount_resources() -> None:
     """Resource commands over the services' APIs: zones, nodes, devices, CNML, images, slices,
-    the distro boxes run; dead letters; logins, groups and tokens."""
+    the distro boxes run; dead letters; logins, members, groups and tokens."""
     from guificloud_cli.deadletter_cmds import deadletter_app
     from guificloud_cli.distro_cmds import distro_app
     from guificloud_cli.identity_cmds import mount as mount_identity
     from guificloud_cli.image_cmds import image_app
+    from guificloud_cli.member_cmds import member_app
     from guificloud_cli.registry_cmds import cnml_app, device_app, node_app, zone_app
     from guificloud_cli.slice_cmds import slice_app
 
@@ -108,6 +114,7 @@ def _mount_resources() -> None:
     app.add_typer(slice_app, name="slice")
     app.add_typer(distro_app, name="distro")
     app.add_typer(deadletter_app, name="deadletters")
+    app.add_typer(member_app, name="member")
     mount_identity(app)
 
 

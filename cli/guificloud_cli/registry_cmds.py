@@ -70,7 +70,7 @@ def run(body: Any) -> Any:
     """Run a command body, turning failures into a message and exit status 1."""
     try:
         return body()
-    except Failed as exc:
+    except (Failed, LoginRequired) as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from exc
 
@@ -121,6 +121,13 @@ def _resolve(client: httpx.Client, kind: str, ref: str) -> str:
     return str(found[0]["id"])
 
 
+def group_id(ref: str) -> str:
+    """A group named on the command line (name or id), as its id."""
+    from guificloud_cli.identity_cmds import group_id as of_identity  # it imports this module
+
+    return of_identity(ref)
+
+
 def _short(value: str | None) -> str:
     return value[:8] if value else ""
 
@@ -138,6 +145,7 @@ def zone_add(
     name: str = typer.Argument(..., help="The zone's title."),
     parent: str | None = typer.Option(None, "--parent", help="Parent zone (id or guifi id)."),
     nick: str | None = typer.Option(None, "--nick"),
+    output: Output | None = OutputOption,
     url: str = RegistryUrl,
 ) -> None:
     """Create a zone."""
@@ -150,7 +158,7 @@ def zone_add(
             zone = checked(
                 client.post("/api/v1/zones", json={k: v for k, v in payload.items() if v}), 201
             )
-        show([zone], ZONE_COLUMNS, _zone_row, title="zone created")
+        show([zone], ZONE_COLUMNS, _zone_row, title="zone created", output=output)
 
     run(body)
 
@@ -208,13 +216,19 @@ def node_add(
     nick: str | None = typer.Option(None, "--nick"),
     owner: str | None = typer.Option(None, "--owner"),
     description: str | None = typer.Option(None, "--description"),
+    group: str | None = typer.Option(
+        None, "--group", help="The group it belongs to (name or id): needed for a cloud box."
+    ),
+    output: Output | None = OutputOption,
     url: str = RegistryUrl,
 ) -> None:
-    """Step 1 (and 2): create a node with its information and its place on the map."""
+    """Step 1 (and 2): create a node with its information and its place on the map; yours,
+    and its group's with --group (you must be its group or node admin)."""
 
     def body() -> None:
         with registry(url) as client:
             payload = {
+                "owner_group_id": group_id(group) if group else None,
                 "name": name,
                 "zone_id": _resolve(client, "zone", zone),
                 "latitude": lat,
@@ -231,7 +245,7 @@ def node_add(
                 ),
                 201,
             )
-        show([node], NODE_COLUMNS, _node_row, title="node created")
+        show([node], NODE_COLUMNS, _node_row, title="node created", output=output)
 
     run(body)
 
@@ -371,6 +385,7 @@ def device_add(
     cores: int | None = typer.Option(None, "--cores", help="Cloud box: CPU cores."),
     ram_mb: int | None = typer.Option(None, "--ram-mb", help="Cloud box: RAM in MB."),
     disk_gb: int | None = typer.Option(None, "--disk-gb", help="Cloud box: disk in GB."),
+    output: Output | None = OutputOption,
     url: str = RegistryUrl,
 ) -> None:
     """Step 3: add a device to a node; a cloud device (with its hardware) starts onboarding."""
@@ -396,7 +411,7 @@ def device_add(
                 ),
                 201,
             )
-        show([device], DEVICE_COLUMNS, _device_row, title="device added")
+        show([device], DEVICE_COLUMNS, _device_row, title="device added", output=output)
 
     run(body)
 

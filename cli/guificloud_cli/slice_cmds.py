@@ -1,6 +1,6 @@
 """``guificloud slice …``: slices and their slivers, on the provisioner's API.
 
-    guificloud slice create lab --image guifi-community-distro:1.0.0 --count 5 --zone ZONE
+    guificloud slice create lab --group scouts --image guifi-community-distro:1.0.0 --count 5
     guificloud slice start SLICE_ID
     guificloud slice show SLICE_ID --watch
     guificloud slice sliver set SLIVER_ID --state deploy
@@ -8,7 +8,9 @@
 A slice moves ``register → deploy → start`` by PATCH of its ``set_state``; ``stop`` takes it
 back to ``deploy``. ``show --watch`` follows every sliver until the slice settles (each
 sliver reached its effective state, or failed) and exits 1 if any failed. Every command
-talks to a running provisioner (``--provisioner-url``, or ``GUIFICLOUD_PROVISIONER_URL``).
+talks to a running provisioner (``--provisioner-url``, or ``GUIFICLOUD_PROVISIONER_URL``) as
+the stored login (``guificloud login``), or with the admin token (``--admin-token-file``, or
+``GUIFICLOUD_ADMIN_TOKEN`` when there is no login).
 """
 
 from __future__ import annotations
@@ -26,10 +28,12 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from guificloud.credentials import caller_auth
 from guificloud.retries import RetryingTransport
-from guificloud.secret_files import AdminTokenFile, admin_token
+from guificloud.secret_files import AdminTokenFile
 from guificloud.settings import DEFAULT_PORTS
 from guificloud.states import REACHES, SET_STATES, sliver_failed, sliver_settled
+from guificloud_cli.identity_cmds import group_id
 from guificloud_cli.output import Output, OutputOption, show, table
 from guificloud_cli.registry_cmds import Failed, checked, run
 
@@ -51,10 +55,13 @@ err = Console(stderr=True)
 
 
 @contextmanager
-def provisioner(url: str, token: str | None = None) -> Iterator[httpx.Client]:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
+def provisioner(url: str, token_file: Path | None = None) -> Iterator[httpx.Client]:
+    """A client with the stored login, or the admin token (:func:`caller_auth`)."""
     with httpx.Client(
-        base_url=url.rstrip("/"), timeout=30.0, headers=headers, transport=RetryingTransport()
+        base_url=url.rstrip("/"),
+        timeout=30.0,
+        auth=caller_auth(token_file),
+        transport=RetryingTransport(),
     ) as client:
         try:
             yield client
@@ -159,7 +166,9 @@ def _view(s: Mapping[str, Any], slivers: Sequence[Mapping[str, Any]]) -> Table:
 def slice_create(
     name: str = typer.Argument(..., help="The slice's name."),
     image: str = typer.Option(..., "--image", help="NAME[:VERSION] or sha256:<digest>."),
-    owner_group: str = typer.Option(..., "--owner-group", help="The group that owns it."),
+    group: str = typer.Option(
+        ..., "--group", help="Its group (name or id), where you are slice or group admin."
+    ),
     count: int | None = typer.Option(None, "--count", min=1, help="Slivers the scheduler places."),
     box: list[str] = typer.Option([], "--box", help="Explicit placement (repeatable box id)."),
     zone: str | None = typer.Option(None, "--zone", help="Only boxes in this zone's subtree."),
@@ -176,10 +185,13 @@ def slice_create(
     set_state: str = typer.Option("register", "--set-state", help="register, deploy or start."),
     expires_in_days: int | None = typer.Option(None, "--expires-in-days", min=1),
     description: str | None = typer.Option(None, "--description"),
+    output: Output | None = OutputOption,
     url: str = ProvisionerUrl,
     token_file: Path | None = AdminTokenFile,
 ) -> None:
-    """Create a slice: placed on explicit boxes (--box), or --count boxes the scheduler picks."""
+    """Create a slice: placed on explicit boxes (--box), or --count boxes the scheduler picks.
+
+    --output json prints the slice with its slivers (``slivers``) as one record."""
     if bool(box) == (count is not None):
         raise typer.BadParameter("give either --count or --box (one or more)", param_hint="--count")
     if set_state not in SET_STATES:
@@ -201,7 +213,6 @@ def slice_create(
     payload: dict[str, Any] = {
         "name": name,
         "description": description,
-        "owner_group": owner_group,
         "image": parse_image(image),
         "sliver_defaults": {k: v for k, v in defaults.items() if v is not None} or None,
         "placement": placement,
@@ -211,7 +222,8 @@ def slice_create(
     }
 
     def body() -> None:
-        with provisioner(url, admin_token(token_file)) as client:
+        payload["group_id"] = group_id(group)
+        with provisioner(url, token_file) as client:
             created = checked(
                 client.post(
                     "/api/v1/slices", json={k: v for k, v in payload.items() if v is not None}
@@ -219,25 +231,28 @@ def slice_create(
                 201,
             )
             slivers = _all(client, f"/api/v1/slices/{created['id']}/slivers")
-        show([created], SLICE_COLUMNS, _slice_row, title="slice created")
-        show(slivers, SLIVER_COLUMNS, _sliver_row, title=f"slivers ({len(slivers)})")
+        if output is Output.json:
+            created["slivers"] = slivers
+        show([created], SLICE_COLUMNS, _slice_row, title="slice created", output=output)
+        if output is not Output.json:
+            show(slivers, SLIVER_COLUMNS, _sliver_row, title=f"slivers ({len(slivers)})")
 
     run(body)
 
 
 @slice_app.command("ls")
 def slice_ls(
-    owner_group: str | None = typer.Option(None, "--owner-group"),
+    group: str | None = typer.Option(None, "--group", help="Only this group's (name or id)."),
     set_state: str | None = typer.Option(None, "--set-state"),
     output: Output | None = OutputOption,
     url: str = ProvisionerUrl,
     token_file: Path | None = AdminTokenFile,
 ) -> None:
-    """List slices."""
+    """List slices: your groups' (every one for an operator)."""
 
     def body() -> None:
-        with provisioner(url, admin_token(token_file)) as client:
-            params = {"owner_group": owner_group, "set_state": set_state}
+        params = {"group_id": group_id(group) if group else None, "set_state": set_state}
+        with provisioner(url, token_file) as client:
             slices = _all(client, "/api/v1/slices", params)
         show(slices, SLICE_COLUMNS, _slice_row, title=f"slices ({len(slices)})", output=output)
 
@@ -264,7 +279,7 @@ def slice_show(
         return found, _all(client, f"/api/v1/slices/{slice_id}/slivers")
 
     def body() -> int:
-        with provisioner(url, admin_token(token_file)) as client:
+        with provisioner(url, token_file) as client:
             found, slivers = look(client)
             if not watch:
                 show([found], SLICE_COLUMNS, _slice_row, title="slice")
@@ -295,7 +310,7 @@ def slice_show(
 
 def _set_state(slice_id: str, state: str, url: str, token_file: Path | None) -> None:
     def body() -> None:
-        with provisioner(url, admin_token(token_file)) as client:
+        with provisioner(url, token_file) as client:
             updated = checked(client.patch(f"/api/v1/slices/{slice_id}", json={"set_state": state}))
         show([updated], SLICE_COLUMNS, _slice_row, title=f"slice set to {state}")
 
@@ -344,7 +359,7 @@ def slice_stop(
 
 def _action(slice_id: str, action: str, url: str, token_file: Path | None) -> None:
     def body() -> None:
-        with provisioner(url, admin_token(token_file)) as client:
+        with provisioner(url, token_file) as client:
             done = checked(client.post(f"/api/v1/slices/{slice_id}/{action}"), 200, 201, 202)
         show([done], SLICE_COLUMNS, _slice_row, title=f"slice {action}")
 
@@ -380,7 +395,7 @@ def slice_delete(
     """Delete a slice: its slivers are removed from their boxes, then it is gone."""
 
     def body() -> None:
-        with provisioner(url, admin_token(token_file)) as client:
+        with provisioner(url, token_file) as client:
             checked(client.delete(f"/api/v1/slices/{slice_id}"), 202, 204)
         out.print(f"slice {slice_id} deleted (slivers being removed from their boxes)")
 
@@ -412,7 +427,7 @@ def sliver_set(
         payload["image"] = parse_image(image)
 
     def body() -> None:
-        with provisioner(url, admin_token(token_file)) as client:
+        with provisioner(url, token_file) as client:
             updated = checked(client.patch(f"/api/v1/slivers/{sliver_id}", json=payload))
         show([updated], SLIVER_COLUMNS, _sliver_row, title="sliver updated")
 
@@ -429,7 +444,7 @@ def sliver_add(
     """One more sliver of a slice, on an explicit box."""
 
     def body() -> None:
-        with provisioner(url, admin_token(token_file)) as client:
+        with provisioner(url, token_file) as client:
             added = checked(
                 client.post(f"/api/v1/slices/{slice_id}/slivers", json={"box_id": box}), 201
             )
@@ -447,7 +462,7 @@ def sliver_delete(
     """Remove one sliver from its box and from its slice."""
 
     def body() -> None:
-        with provisioner(url, admin_token(token_file)) as client:
+        with provisioner(url, token_file) as client:
             checked(client.delete(f"/api/v1/slivers/{sliver_id}"), 200, 202, 204)
         out.print(f"sliver {sliver_id} deleted")
 

@@ -26,8 +26,8 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from guificloud import signing
 from guificloud.boxes import BoxConfig, DesiredState, DistroSpec, SliverSpec
 from guificloud.devservers.ports import free_port
+from guificloud.testing.authority import ADMIN_TOKEN
 
-ADMIN_TOKEN = "test-admin-token-0123456789"
 RANGE = re.compile(r"^bytes=(\d+)-(\d*)$")
 CHUNK = 16 * 1024
 

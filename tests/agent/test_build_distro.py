@@ -23,6 +23,7 @@ import pytest_asyncio
 
 from guificloud import signing
 from guificloud.boxes import DistroSpec
+from guificloud.testing.authority import ADMIN_TOKEN
 from guificloud.testing.plugin import fresh_database
 from guificloud.testing.processes import ServiceProcess
 from guificloud.testing.servers import Servers
@@ -36,7 +37,6 @@ from tests.agent.lxc_helpers import busybox_rootfs, clear, static_busybox
 pytestmark = pytest.mark.integration
 
 SCRIPT = Path(__file__).parents[2] / "scripts" / "build-distro.sh"
-ADMIN_TOKEN = "build-distro-test-admin-token"
 
 
 @pytest_asyncio.fixture(scope="module")

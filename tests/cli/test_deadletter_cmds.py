@@ -1,5 +1,5 @@
-"""``guificloud deadletters``: where the token and the URL come from, refusals made before
-any request, and the commands against a real registry process."""
+"""``guificloud deadletters``: where the credentials and the URL come from, refusals made
+before any request, and the commands against a real registry process."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from typer.testing import CliRunner
 
 from guificloud.bus.deadletters import CONSUMER, ORIGINAL_STREAM, ORIGINAL_SUBJECT, REASON
 from guificloud.streams import BOXES, DEADLETTER
+from guificloud.testing.authority import ADMIN_TOKEN as TOKEN
 from guificloud.testing.processes import ServiceProcess
 from guificloud_cli.deadletter_cmds import Service, deadletter_app, service_url
 
-TOKEN = "t-cli-admin-token"
 UNREACHABLE = ["--service", "registry", "--url", "http://127.0.0.1:9"]
 
 
@@ -28,7 +28,7 @@ def test_the_token_comes_from_the_environment_or_an_owner_only_file_never_argv(
     monkeypatch.delenv("GUIFICLOUD_ADMIN_TOKEN_FILE", raising=False)
     runner = CliRunner()
     missing = runner.invoke(deadletter_app, ["list", *UNREACHABLE])
-    assert missing.exit_code == 1 and "admin token is needed" in missing.output
+    assert missing.exit_code == 1 and "operators only: log in" in missing.output
     shared = tmp_path / "token"
     shared.write_text(TOKEN)
     shared.chmod(0o644)

@@ -3,6 +3,8 @@ made before any request is sent."""
 
 from __future__ import annotations
 
+from uuid import uuid4
+
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -36,7 +38,7 @@ def test_a_slice_settles_when_every_sliver_reached_its_state_or_failed() -> None
 
 def test_placement_must_be_a_count_or_boxes_before_anything_is_sent() -> None:
     runner = CliRunner()
-    base = ["create", "lab", "--image", "x", "--owner-group", "g"]
+    base = ["create", "lab", "--image", "x", "--group", str(uuid4())]
     # An unreachable URL: had a request been sent, the failure would be exit 1, not 2.
     url = ["--provisioner-url", "http://127.0.0.1:9"]
     neither = runner.invoke(slice_app, [*base, *url])

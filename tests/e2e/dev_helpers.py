@@ -24,9 +24,11 @@ class Dev:
         self.log = data_dir.parent / f"{data_dir.name}.out"
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, env: Mapping[str, str] | None = None) -> Dev:
-        """``env``: settings for the services dev starts (they inherit dev's environment)."""
-        argv = [str(Path(sys.executable).with_name("guificloud")), "dev", "--no-seed"]
+    def start(self, env: Mapping[str, str] | None = None, *, seed: bool = False) -> Dev:
+        """``env``: settings for the services dev starts (they inherit dev's environment);
+        ``seed``: publish the stand-in distro, as dev does by default."""
+        argv = [str(Path(sys.executable).with_name("guificloud")), "dev"]
+        argv += ["--seed"] if seed else ["--no-seed"]
         argv += ["--data-dir", str(self.data_dir)]
         for name, port in self.ports.items():
             argv += [f"--{name}-port", str(port)]
@@ -40,6 +42,9 @@ class Dev:
     def pid(self) -> int:
         assert self.process is not None
         return self.process.pid
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
 
     def ready(self) -> bool:
         for name in SERVICES:

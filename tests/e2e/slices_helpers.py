@@ -111,7 +111,7 @@ def wait_for(
 def create_slice(system: System, name: str, placement: dict[str, Any], **extra: Any) -> Any:
     body = {
         "name": name,
-        "owner_group": "e2e",
+        "group_id": system.group_id,
         "image": {"name": "guifi-community-distro"},
         "sliver_defaults": {"memory_mb": 256, "disk_mb": 100, "cpu_share": 0.5},
         "placement": placement,

@@ -1,4 +1,9 @@
-"""The whole system as real processes for end-to-end tests, and what tests ask of it."""
+"""The whole system as real processes for end-to-end tests, and what tests ask of it.
+
+Every service verifies callers against the real identity service the system runs; its first
+operator is made as a deployment makes it, the system's requests are that operator's
+(:attr:`System.http`), and its slices belong to the group ``e2e`` (:attr:`System.group_id`),
+allowed nodes and slices."""
 
 from __future__ import annotations
 
@@ -17,9 +22,16 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from guificloud.devservers.ports import free_port
 from guificloud.events.envelope import Envelope
 from guificloud.testing.authority import ADMIN_TOKEN
+from guificloud.testing.identity import (
+    OPERATOR,
+    OPERATOR_PASSWORD,
+    Accounts,
+    bootstrap_operator,
+    login,
+)
 from guificloud.testing.processes import ServiceProcess
 
-SERVICES = ("registry", "provisioner", "monitor", "imagestore")
+SERVICES = ("identity", "registry", "provisioner", "monitor", "imagestore")
 HARDWARE = {"arch": "amd64", "cores": 2, "ram_mb": 4096, "disk_gb": 120}
 
 
@@ -38,6 +50,7 @@ class System:
             "GUIFICLOUD_ADMIN_TOKEN": ADMIN_TOKEN,
             "GUIFICLOUD_ENVIRONMENT": "test",
             "GUIFICLOUD_IMAGESTORE_URL": self.urls["imagestore"],
+            "GUIFICLOUD_IDENTITY_URL": self.urls["identity"],
             "GUIFICLOUD_HEARTBEAT_INTERVAL_S": str(heartbeat_interval_s),
             # the tests publish unsigned images, as in development
             "GUIFICLOUD_IMAGESTORE_REQUIRE_SIGNATURE": "false",
@@ -50,12 +63,17 @@ class System:
         }
         self.agents: list[AgentProcess] = []
         self.http = httpx.Client(timeout=10.0)
+        self.group_id = ""
 
     def start(self) -> None:
         for proc in self.services.values():
             proc.start(wait=False)
+        bootstrap_operator(self.env)
         for proc in self.services.values():
             proc.wait_ready()
+        self.http.auth = login(self.urls["identity"], OPERATOR, OPERATOR_PASSWORD)
+        with Accounts(self.urls["identity"], self.http.auth) as accounts:
+            self.group_id = accounts.group("e2e", allow_nodes=True, allow_slices=True)
 
     def stop(self) -> None:
         for agent in self.agents:
@@ -122,16 +140,12 @@ class System:
         response = self.http.post(
             self.url("provisioner", f"/api/v1/boxes/{box_id}/distro"),
             json={"version": version},
-            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
         )
         assert response.status_code == 200, response.text
         return dict(response.json())
 
     def box_config(self, box_id: str) -> dict[str, Any]:
-        response = self.http.get(
-            self.url("provisioner", f"/api/v1/boxes/{box_id}/config"),
-            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
-        )
+        response = self.http.get(self.url("provisioner", f"/api/v1/boxes/{box_id}/config"))
         assert response.status_code == 200, response.text
         return dict(response.json())
 

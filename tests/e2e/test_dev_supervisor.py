@@ -1,16 +1,21 @@
 """``guificloud dev`` supervises all it starts: NATS and PostgreSQL are reaped and restarted
-like the services, nothing outlives a killed dev, and the next run starts cleanly."""
+like the services, nothing outlives a killed dev, and the next run starts cleanly; its
+identity service verifies every service's callers, and its first operator is made once."""
 
 from __future__ import annotations
 
+import json
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import psutil
 import pytest
 
 from guificloud.devservers.ports import free_port
 from guificloud.devservers.postgres import PostgresServer
+from guificloud.settings import weak_admin_token
 from tests.e2e.dev_helpers import Dev, alive, kill_all
 from tests.e2e.slices_helpers import wait_for
 
@@ -92,3 +97,36 @@ def test_dev_stops_a_postgres_an_earlier_run_left_on_its_data(tmp_path: Path) ->
     finally:
         dev.stop()
         leftover.stop()
+
+
+def test_dev_makes_the_first_operator_once_and_every_service_verifies_its_logins(
+    dev: Dev,
+) -> None:
+    wait_for(lambda: "first operator created" in dev.tail(400), 60, dev.tail)
+    data = dev.data_dir
+    kept = data / "identity" / "operator.json"
+    operator = json.loads(kept.read_text())
+    token = (data / "admin-token").read_text().strip()
+    for secret in (kept, data / "admin-token"):
+        assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    assert weak_admin_token(token) is None, "dev's admin token is 32 random bytes"
+    assert dev.tail(400).count(operator["password"]) == 1, "the password is printed once"
+
+    login = httpx.post(
+        f"{dev.url('identity')}/api/v1/auth/login",
+        json={"login": operator["login"], "password": operator["password"]},
+    )
+    assert login.status_code == 200, login.text
+    bearer = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    for name in ("registry", "provisioner", "monitor", "imagestore"):
+        operators_only = f"{dev.url(name)}/api/v1/deadletters"
+        assert httpx.get(operators_only).status_code == 401, name
+        assert httpx.get(operators_only, headers=bearer).status_code == 200, name
+
+    dev.stop()
+    dev.start().wait_ready()
+    wait_for(lambda: dev.tail(800).count(f"operator     {kept}") == 1, 60, dev.tail)
+    log = dev.tail(800)
+    assert log.count(operator["password"]) == 1, "printed again on a later start"
+    assert json.loads(kept.read_text()) == operator
+    assert (data / "admin-token").read_text().strip() == token

@@ -35,8 +35,8 @@ def test_a_slice_through_the_command_line(system: System, distro_v1: Path, tmp_p
                 "bad",
                 "--image",
                 "guifi-community-distro",
-                "--owner-group",
-                "cli",
+                "--group",
+                system.group_id,
                 "--count",
                 "2",
                 "--memory",
@@ -54,8 +54,8 @@ def test_a_slice_through_the_command_line(system: System, distro_v1: Path, tmp_p
                 "lab",
                 "--image",
                 "guifi-community-distro:1.0.0",
-                "--owner-group",
-                "cli",
+                "--group",
+                system.group_id,
                 "--count",
                 "2",
                 "--memory",
@@ -66,7 +66,7 @@ def test_a_slice_through_the_command_line(system: System, distro_v1: Path, tmp_p
         )
         assert made.exit_code == 0, made.output
         listed = system.http.get(
-            system.url("provisioner", "/api/v1/slices"), params={"owner_group": "cli"}
+            system.url("provisioner", "/api/v1/slices"), params={"group_id": system.group_id}
         ).json()
         assert [s["name"] for s in listed] == ["lab"]
         slice_id = listed[0]["id"]

@@ -1,8 +1,15 @@
-"""The whole system on its embedded default: NATS, PostgreSQL, every service, simulated boxes."""
+"""The whole system on its embedded default: NATS, PostgreSQL, every service, simulated boxes.
+
+Every service verifies callers against the identity service dev runs; the first start makes
+the first operator (its password printed once, kept in ``<data dir>/identity/operator.json``,
+0600) and a strong admin token (``<data dir>/admin-token``, 0600). The environment stays
+explicitly ``development``.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
 import signal
@@ -13,17 +20,21 @@ from typing import IO, cast
 
 import httpx
 from rich.console import Console
+from sqlalchemy.exc import SQLAlchemyError
 
 from guificloud.devservers import postgres
 from guificloud.devservers.nats import NatsServer
 from guificloud.devservers.ports import port_in_use, wait_for_port
 from guificloud.devservers.postgres import PostgresServer
 from guificloud.logsink import LogSink
+from guificloud.secret_files import write_private
+from guificloud.settings import weak_admin_token
 from guificloud_cli.dev import leftovers
 from guificloud_cli.dev.logs import LogView
 from guificloud_cli.dev.supervisor import Managed, Supervisor
 
-SERVICES = ("registry", "provisioner", "monitor", "imagestore")
+SERVICES = ("identity", "registry", "provisioner", "monitor", "imagestore")
+OPERATOR_PATIENCE_S = 120.0
 DATABASE = "guificloud"
 
 
@@ -39,12 +50,45 @@ class DevOptions:
 
 
 def admin_token(data_dir: Path) -> str:
-    """The operator token of this dev system, made once and kept under the data folder."""
+    """The admin token of this dev system: 32 random bytes, made once and kept under the data
+    folder (one an older dev made shorter is replaced)."""
     path = data_dir / "admin-token"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(24))
-        path.chmod(0o600)
+    if not path.exists() or weak_admin_token(path.read_text().strip()) is not None:
+        write_private(path, secrets.token_urlsafe(32))
     return path.read_text().strip()
+
+
+async def first_operator(
+    data_dir: Path, database_url: str, identity_port: int, token: str, view: LogView
+) -> tuple[Path, dict[str, str] | None]:
+    """Where the first operator's credentials are kept, and them when this start made them
+    (None: an earlier start did). Tried again while PostgreSQL is away (restarting under
+    the supervisor), as the services ride it out."""
+    from guificloud_identity.operator import credentials_path, ensure_first_operator
+    from guificloud_identity.settings import IdentitySettings
+
+    settings = IdentitySettings(
+        environment="development",
+        database_url=database_url,
+        data_dir=data_dir,
+        port=identity_port,
+        admin_token=token,
+    )
+    path = credentials_path(settings)
+    deadline = asyncio.get_running_loop().time() + OPERATOR_PATIENCE_S
+    while True:
+        try:
+            made = await ensure_first_operator(settings)
+            break
+        except (SQLAlchemyError, OSError) as exc:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            view.say(f"first operator: database away ({type(exc).__name__}); trying again")
+            await asyncio.sleep(1.0)
+    if not made:
+        return path, None
+    kept: dict[str, str] = json.loads(path.read_text())
+    return path, kept
 
 
 async def wait_ready(url: str, *, timeout_s: float = 90.0) -> None:
@@ -170,6 +214,7 @@ async def _start_services(
         "GUIFICLOUD_ADMIN_TOKEN": token,
         "GUIFICLOUD_LOG_FORMAT": "json",
         "GUIFICLOUD_IMAGESTORE_URL": urls["imagestore"],
+        "GUIFICLOUD_IDENTITY_URL": urls["identity"],
         "GUIFICLOUD_HEARTBEAT_INTERVAL_S": str(opts.heartbeat_interval_s),
         "PYTHONUNBUFFERED": "1",
     }
@@ -184,7 +229,11 @@ async def _start_services(
         ]
         await supervisor.start(Managed(name=name, argv=argv, env=env))
     await asyncio.gather(*(wait_ready(u) for u in urls.values()))
+    kept, made = await first_operator(
+        data_dir, pg.url(DATABASE), opts.ports["identity"], token, supervisor.view
+    )
     _print_endpoints(console, urls, nats.url, pg.url(DATABASE), data_dir)
+    _print_operator(console, kept, made)
     if opts.seed:
         await supervisor.start(
             Managed(
@@ -239,4 +288,21 @@ def _print_endpoints(
     )
     console.print(
         f"  {'admin token':<12} {data_dir / 'admin-token'}", highlight=False, soft_wrap=True
+    )
+
+
+def _print_operator(console: Console, kept: Path, made: dict[str, str] | None) -> None:
+    """The first operator's password on the start that made it, never again."""
+    if made is None:
+        if kept.exists():
+            console.print(f"  {'operator':<12} {kept}", highlight=False, soft_wrap=True)
+        return
+    console.print(
+        f"[bold yellow]first operator created[/]: login {made['login']}, password "
+        f"{made['password']} (shown this once; kept in {kept}, 0600)",
+        highlight=False,
+        soft_wrap=True,
+    )
+    console.print(
+        f"  log in: guificloud login --login {made['login']}", highlight=False, soft_wrap=True
     )

@@ -6,7 +6,8 @@
   another's messages.
 - ``authority``: the session's token authority (see :mod:`guificloud.testing.authority`);
   every process a test starts verifies its tokens, runs in the ``test`` environment and
-  has its strong admin token.
+  has its strong admin token. The commands tests run find no login but the ones tests make
+  (``GUIFICLOUD_CREDENTIALS`` names a file of the session, ``GUIFICLOUD_TOKEN`` is unset).
 """
 
 from __future__ import annotations
@@ -31,17 +32,19 @@ def _plain(url: str) -> str:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def authority() -> Iterator[TestAuthority]:
+def authority(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestAuthority]:
     """Set in the environment before any test runs, so every process started inherits it;
     a test that gives its own values (in a process's ``env``) still wins."""
     given = {
         "GUIFICLOUD_IDENTITY_URL": "",
         "GUIFICLOUD_ENVIRONMENT": "test",
         "GUIFICLOUD_ADMIN_TOKEN": ADMIN_TOKEN,
+        "GUIFICLOUD_CREDENTIALS": str(tmp_path_factory.mktemp("login") / "credentials.json"),
     }
-    before = {name: os.environ.get(name) for name in given}
+    before = {name: os.environ.get(name) for name in (*given, "GUIFICLOUD_TOKEN")}
     with serving_authority() as found:
         os.environ.update({**given, "GUIFICLOUD_IDENTITY_URL": found.url})
+        os.environ.pop("GUIFICLOUD_TOKEN", None)
         try:
             yield found
         finally:

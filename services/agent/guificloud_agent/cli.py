@@ -1,7 +1,8 @@
 """The agent's command line: ``python -m guificloud_agent run|sim|config`` (and
 ``guificloud agent``). Secrets never come as arguments (``ps`` shows those to everyone): the
 box's token from its configuration file or ``GUIFICLOUD_AGENT_TOKEN``, the admin token from
-``GUIFICLOUD_ADMIN_TOKEN`` or ``--admin-token-file``."""
+``GUIFICLOUD_ADMIN_TOKEN`` or ``--admin-token-file``; ``config`` also takes the stored login
+(``guificloud login``) of the node's technicians."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import httpx
 import typer
 
 from guificloud.boxes import BoxConfig
+from guificloud.credentials import LoginRequired, caller_auth
 from guificloud.logging import configure_logging, get_logger
 from guificloud.secret_files import AdminTokenFile, admin_token, write_private
 from guificloud.settings import DEFAULT_PORTS
@@ -316,14 +318,23 @@ def config_cmd(
     ] = f"http://127.0.0.1:{DEFAULT_PORTS['provisioner']}",
     admin_token_file: Path | None = AdminTokenFile,
 ) -> None:
-    """Save a box's configuration, its token included, for ``agent run --config`` (operator
-    only: it needs the admin token)."""
-    token = _required_admin_token(admin_token_file)
+    """Save a box's configuration, its token included, for ``agent run --config`` (the node's
+    technicians and operators: the stored login, or the admin token)."""
+    auth = caller_auth(admin_token_file)
+    if auth is None:
+        raise typer.BadParameter(
+            "log in (guificloud login) as the node's technician or an operator, or give the "
+            "admin token (GUIFICLOUD_ADMIN_TOKEN or a file)",
+            param_hint="--admin-token-file",
+        )
     url = f"{provisioner_url.rstrip('/')}/api/v1/boxes/{box_id}/config"
     try:
-        response = httpx.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        response = httpx.get(url, auth=auth, timeout=30)
     except httpx.HTTPError as exc:
         typer.echo(f"error: provisioner unreachable at {provisioner_url}: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    except LoginRequired as exc:
+        typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
     if response.status_code != 200:
         typer.echo(f"error: {url}: {response.status_code} {response.text[:300]}", err=True)
