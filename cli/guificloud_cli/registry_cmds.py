@@ -19,9 +19,9 @@ import httpx
 import typer
 from rich.console import Console
 
+from guificloud.credentials import LoginRequired, client_auth
 from guificloud.retries import RetryingTransport
 from guificloud.settings import DEFAULT_PORTS
-from guificloud_cli.credentials import LoginRequired, client_auth
 from guificloud_cli.output import Output, OutputOption, show
 
 DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_PORTS['registry']}"

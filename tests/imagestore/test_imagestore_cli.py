@@ -1,10 +1,8 @@
 """``guificloud image …`` as a process against the running store: push and pull that are
 killed half-way and resumed, signed pushes, listings and keys.
 
-Pushing needs a login now (the store refuses anonymous publishing): the pushes here run with
-an operator's stored login (``GUIFICLOUD_CREDENTIALS``), which ``guificloud image`` does not
-send yet; the tests that push wait for it (xfail, strict: they fail once it does, to drop
-the marker)."""
+Pushing needs a login (the store refuses anonymous publishing): the pushes here run with an
+operator's stored login (``GUIFICLOUD_CREDENTIALS``)."""
 
 from __future__ import annotations
 
@@ -59,13 +57,6 @@ def cli(
     )
 
 
-PUSH_NEEDS_LOGIN = pytest.mark.xfail(
-    strict=True,
-    reason="guificloud image push does not send the stored login yet (the CLI's part of "
-    "issue 11); remove this marker once it does",
-)
-
-
 @pytest.fixture
 def login(tmp_path: Path, authority: TestAuthority) -> dict[str, str]:
     """The environment of a CLI run with an operator's stored login (a fresh access token)."""
@@ -86,7 +77,6 @@ def digest_of(path: Path) -> str:
     return f"sha256:{hashlib.sha256(path.read_bytes()).hexdigest()}"
 
 
-@PUSH_NEEDS_LOGIN
 def test_push_and_pull_resume_after_being_killed(
     imagestore: ServiceProcess, tmp_path: Path, login: dict[str, str]
 ) -> None:
@@ -125,7 +115,6 @@ def test_push_and_pull_resume_after_being_killed(
     assert digest_of(tmp_path / digest_of(image).replace(":", "-")) == digest_of(image)
 
 
-@PUSH_NEEDS_LOGIN
 def test_keys_and_a_signed_push(
     imagestore: ServiceProcess, tmp_path: Path, login: dict[str, str]
 ) -> None:
