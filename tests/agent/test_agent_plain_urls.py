@@ -34,6 +34,8 @@ def _config(provisioner_url: str, nats_url: str) -> BoxConfig:
         ("http://provisioner.example:8102", "tls://nats.example:4222", "provisioner_url"),
         ("https://provisioner.example", "nats://nats.example:4222", "nats_url"),
         ("HTTP://provisioner.example", "tls://nats.example:4222", "provisioner_url"),
+        ("https://provisioner.example", "nats://10.0.0.1:4222", "nats_url"),
+        ("http://127.0.0.2.example", "tls://nats.example:4222", "provisioner_url"),
     ],
 )
 def test_production_refuses_urls_in_clear(
@@ -44,13 +46,18 @@ def test_production_refuses_urls_in_clear(
         settings.refuse_plain_config(_config(provisioner_url, nats_url))
 
 
-def test_production_accepts_tls_and_development_accepts_clear() -> None:
+def test_production_accepts_tls_and_loopback_and_development_accepts_clear() -> None:
     AgentSettings(environment="production").refuse_plain_config(
         _config("https://provisioner.example", "tls://nats.example:4222")
     )
+    # a loopback address crosses no link: the system on the same machine, a tunnel's end
+    AgentSettings(environment="production").refuse_plain_config(
+        _config("http://127.0.0.1:8102", "nats://localhost:4222")
+    )
+    AgentSettings(environment="production").refuse_plain(url="http://[::1]:8102")
     for environment in ("development", "test"):
         AgentSettings(environment=environment).refuse_plain_config(
-            _config("http://127.0.0.1:8102", "nats://127.0.0.1:4222")
+            _config("http://provisioner.example", "nats://nats.example:4222")
         )
 
 
@@ -69,7 +76,7 @@ def _production() -> dict[str, str]:
 
 def test_run_refuses_a_config_in_clear(tmp_path: Path) -> None:
     path = tmp_path / "box.json"
-    path.write_text(_config("https://p.example", "nats://127.0.0.1:9").model_dump_json())
+    path.write_text(_config("https://p.example", "nats://nats.example:9").model_dump_json())
     result = subprocess.run(
         [*AGENT, "run", "--config", str(path), f"--cache-dir={tmp_path / 'cache'}"],
         capture_output=True,
@@ -78,7 +85,7 @@ def test_run_refuses_a_config_in_clear(tmp_path: Path) -> None:
         env=_production(),
     )
     assert result.returncode == 2, result.stderr
-    assert "nats_url nats://127.0.0.1:9 is in clear" in " ".join(result.stderr.split())
+    assert "nats_url nats://nats.example:9 is in clear" in " ".join(result.stderr.split())
 
 
 def test_sim_and_config_refuse_urls_in_clear(tmp_path: Path) -> None:
@@ -87,8 +94,8 @@ def test_sim_and_config_refuse_urls_in_clear(tmp_path: Path) -> None:
             *AGENT,
             "sim",
             "--boxes=1",
-            "--registry-url=http://127.0.0.1:9",
-            "--provisioner-url=https://127.0.0.1:9",
+            "--registry-url=http://registry.example:9",
+            "--provisioner-url=https://provisioner.example:9",
             f"--cache-dir={tmp_path}",
         ],
         capture_output=True,
@@ -102,7 +109,7 @@ def test_sim_and_config_refuse_urls_in_clear(tmp_path: Path) -> None:
             *AGENT,
             "config",
             str(uuid.uuid4()),
-            "--provisioner-url=http://127.0.0.1:9",
+            "--provisioner-url=http://provisioner.example:9",
             f"--output={tmp_path / 'box.json'}",
         ],
         capture_output=True,

@@ -2,11 +2,14 @@
 
 A box sits on member premises and shared radio links: outside development and test, it
 refuses to talk to the provisioner or the bus in clear (``http://``, ``nats://``), so its
-token and its commands cannot be read or forged by a neighbour on the link.
+token and its commands cannot be read or forged by a neighbour on the link. A loopback
+address crosses no link (the system on the same machine, as in the README's walkthrough, or
+a local tunnel's end) and stays allowed.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -37,8 +40,9 @@ class AgentSettings(BaseSettings):
         if self.environment in ("development", "test"):
             return
         for name, url in urls.items():
-            scheme = urlsplit(url).scheme.lower()
-            if scheme in PLAIN_SCHEMES:
+            parts = urlsplit(url)
+            scheme = parts.scheme.lower()
+            if scheme in PLAIN_SCHEMES and not _loopback(parts.hostname):
                 secure = "tls://" if scheme == "nats" else "https://"
                 raise PlainUrlRefused(
                     f"{name} {url} is in clear ({scheme}://): outside GUIFICLOUD_ENVIRONMENT="
@@ -48,3 +52,14 @@ class AgentSettings(BaseSettings):
 
     def refuse_plain_config(self, config: BoxConfig) -> None:
         self.refuse_plain(provisioner_url=config.provisioner_url, nats_url=config.nats_url)
+
+
+def _loopback(host: str | None) -> bool:
+    if host is None:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
