@@ -4,8 +4,11 @@ on TLS, and the seed, the simulated boxes and logins trusting that CA."""
 from __future__ import annotations
 
 import json
+import os
 import socket
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -89,6 +92,8 @@ def test_dev_tls_runs_nats_and_every_service_on_tls(dev: TlsDev) -> None:
         answer = httpx.get(f"{dev.url(name)}/api/v1/deadletters", headers=bearer, verify=trust)
         assert answer.status_code == 200, (name, answer.text)
 
+    _the_cli_trusts_the_ca_it_is_given(dev, operator)
+
     def box_ready() -> bool:
         boxes = httpx.get(f"{dev.url('provisioner')}/api/v1/boxes", verify=trust, timeout=5)
         return any(box["state"] == "ready" for box in boxes.json())
@@ -96,3 +101,31 @@ def test_dev_tls_runs_nats_and_every_service_on_tls(dev: TlsDev) -> None:
     # the seed published the distro over https; the box enrolled, fetched its desired state
     # and the image over https, and reported over NATS with TLS
     wait_for(box_ready, 90, dev.tail)
+
+
+def _the_cli_trusts_the_ca_it_is_given(dev: TlsDev, operator: dict[str, str]) -> None:
+    """``guificloud login`` and a command with the stored login (token renewals included)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GUIFICLOUD_")}
+    env.update({f"GUIFICLOUD_{name.upper()}_URL": dev.url(name) for name in SERVICES})
+    env["GUIFICLOUD_CREDENTIALS"] = str(dev.data_dir.parent / "credentials.json")
+    guificloud = [str(Path(sys.executable).with_name("guificloud"))]
+
+    def run(*argv: str, ca: bool = True) -> subprocess.CompletedProcess[str]:
+        given = {**env, "GUIFICLOUD_TLS_CA": str(dev.ca)} if ca else env
+        return subprocess.run(
+            [*guificloud, *argv],
+            input=operator["password"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=given,
+        )
+
+    refused = run("login", "--login", operator["login"], ca=False)
+    assert refused.returncode != 0
+    assert "CERTIFICATE_VERIFY_FAILED" in refused.stdout + refused.stderr
+    logged_in = run("login", "--login", operator["login"])
+    assert logged_in.returncode == 0, logged_in.stdout + logged_in.stderr
+    zone = run("zone", "add", "TlsZone", "--output", "json")
+    assert zone.returncode == 0, zone.stdout + zone.stderr
+    assert json.loads(zone.stdout)[0]["name"] == "TlsZone"
