@@ -33,6 +33,7 @@ from guificloud.credentials import caller_auth
 from guificloud.retries import RetryingTransport
 from guificloud.secret_files import AdminTokenFile
 from guificloud.settings import DEFAULT_PORTS
+from guificloud.tls import env_ca, verify
 from guificloud_cli.output import Output, OutputOption, show
 from guificloud_cli.registry_cmds import Failed, checked, run
 
@@ -85,7 +86,10 @@ def service_client(
         )
     base = service_url(service, url)
     with httpx.Client(
-        base_url=base.rstrip("/"), timeout=30.0, auth=auth, transport=RetryingTransport()
+        base_url=base.rstrip("/"),
+        timeout=30.0,
+        auth=auth,
+        transport=RetryingTransport(verify=verify(env_ca())),
     ) as client:
         try:
             yield client

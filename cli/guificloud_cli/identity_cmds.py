@@ -21,6 +21,7 @@ from rich.table import Table
 from guificloud import credentials
 from guificloud.credentials import IDENTITY_URL_ENV, LoginRequired
 from guificloud.retries import RetryingTransport
+from guificloud.tls import env_ca, verify
 from guificloud_cli.registry_cmds import UUID_RE, Failed, checked
 
 IdentityUrl = typer.Option(
@@ -55,7 +56,7 @@ def identity(url: str | None, *, auth: bool = True) -> Iterator[httpx.Client]:
     with httpx.Client(
         base_url=base,
         timeout=30.0,
-        transport=RetryingTransport(),
+        transport=RetryingTransport(verify=verify(env_ca())),
         auth=credentials.client_auth() if auth else None,
     ) as client:
         try:

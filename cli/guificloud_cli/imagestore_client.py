@@ -23,6 +23,7 @@ import httpx
 from guificloud.failpoints import failpoint
 from guificloud.retries import IDEMPOTENCY_HEADER
 from guificloud.signing import key_id, public_of, sign
+from guificloud.tls import env_ca, verify
 
 CHUNK = 8 * 1024 * 1024
 READ_BLOCK = 1024 * 1024
@@ -110,7 +111,10 @@ class ImagestoreClient:
         """``auth``: the caller (:func:`guificloud.credentials.caller_auth`); reads need none."""
         self.url = url.rstrip("/")
         self.http = httpx.Client(
-            base_url=self.url, auth=auth, timeout=httpx.Timeout(timeout_s, connect=5.0)
+            base_url=self.url,
+            auth=auth,
+            timeout=httpx.Timeout(timeout_s, connect=5.0),
+            verify=verify(env_ca()),
         )
         self.retries = retries
         self.backoff_s = backoff_s

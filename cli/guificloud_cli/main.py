@@ -50,6 +50,12 @@ def dev(
         5.0, envvar="GUIFICLOUD_HEARTBEAT_INTERVAL_S", help="Seconds between box heartbeats."
     ),
     seed: bool = typer.Option(True, help="Upload a small Guifi-Community-Distro image."),
+    tls: bool = typer.Option(
+        False,
+        "--tls",
+        help="Serve NATS and every service over TLS, with a local CA made once under "
+        "<data dir>/tls (trusted by the services and the boxes).",
+    ),
 ) -> None:
     """Start NATS, PostgreSQL and every service (supervised, logs merged); Ctrl-C stops all.
 
@@ -69,6 +75,7 @@ def dev(
         boxes=boxes,
         heartbeat_interval_s=heartbeat_interval,
         seed=seed,
+        tls=tls,
     )
     raise typer.Exit(asyncio.run(run(opts)))
 

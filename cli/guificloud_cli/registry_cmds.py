@@ -22,6 +22,7 @@ from rich.console import Console
 from guificloud.credentials import LoginRequired, client_auth
 from guificloud.retries import RetryingTransport
 from guificloud.settings import DEFAULT_PORTS
+from guificloud.tls import env_ca, verify
 from guificloud_cli.output import Output, OutputOption, show
 
 DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_PORTS['registry']}"
@@ -50,7 +51,7 @@ def registry(url: str, timeout: float = 30.0) -> Iterator[httpx.Client]:
     """A client with the stored login (reads work without one), whose POSTs carry an
     ``Idempotency-Key`` and are retried when the registry is briefly unreachable
     (:mod:`guificloud.retries`)."""
-    transport = RetryingTransport()
+    transport = RetryingTransport(verify=verify(env_ca()))
     try:
         auth = client_auth()
     except LoginRequired as exc:

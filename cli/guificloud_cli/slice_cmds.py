@@ -33,6 +33,7 @@ from guificloud.retries import RetryingTransport
 from guificloud.secret_files import AdminTokenFile
 from guificloud.settings import DEFAULT_PORTS
 from guificloud.states import REACHES, SET_STATES, sliver_failed, sliver_settled
+from guificloud.tls import env_ca, verify
 from guificloud_cli.identity_cmds import group_id
 from guificloud_cli.output import Output, OutputOption, show, table
 from guificloud_cli.registry_cmds import Failed, checked, run
@@ -61,7 +62,7 @@ def provisioner(url: str, token_file: Path | None = None) -> Iterator[httpx.Clie
         base_url=url.rstrip("/"),
         timeout=30.0,
         auth=caller_auth(token_file),
-        transport=RetryingTransport(),
+        transport=RetryingTransport(verify=verify(env_ca())),
     ) as client:
         try:
             yield client

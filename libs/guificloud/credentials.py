@@ -24,6 +24,7 @@ import httpx
 
 from guificloud.secret_files import ADMIN_TOKEN_ENV, admin_token
 from guificloud.settings import DEFAULT_PORTS
+from guificloud.tls import env_ca, verify
 
 CREDENTIALS_ENV = "GUIFICLOUD_CREDENTIALS"
 TOKEN_ENV = "GUIFICLOUD_TOKEN"
@@ -109,6 +110,7 @@ def exchange(identity_url: str, token: str, timeout_s: float = 30.0) -> tuple[st
             identity_url.rstrip("/") + "/api/v1/auth/token",
             headers={"Authorization": f"Bearer {token}"},
             timeout=timeout_s,
+            verify=verify(env_ca()),
         )
     except httpx.TransportError as exc:  # not the service the command was talking to
         reason = f"cannot renew the login: identity service at {identity_url}: {exc}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import ssl
 import time
 from dataclasses import dataclass
 from uuid import uuid4
@@ -51,9 +52,15 @@ def _again(retryable: bool, attempt: int, backoff: Backoff, status: int | None) 
 
 class RetryingTransport(httpx.BaseTransport):
     def __init__(
-        self, inner: httpx.BaseTransport | None = None, backoff: Backoff | None = None
+        self,
+        inner: httpx.BaseTransport | None = None,
+        backoff: Backoff | None = None,
+        *,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
-        self._inner = inner or httpx.HTTPTransport()
+        """``verify``: how the default inner transport checks https peers
+        (:func:`guificloud.tls.verify`)."""
+        self._inner = inner or httpx.HTTPTransport(verify=verify)
         self._backoff = backoff or Backoff()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:

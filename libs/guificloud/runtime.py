@@ -92,7 +92,7 @@ class Runtime(Generic[SettingsT, ResourcesT]):
         )
         self.revocations = RevokedSessions()
         self.verifier = Verifier(
-            KeySet(http_jwks(settings.identity_url)),
+            KeySet(http_jwks(settings.identity_url, ca=settings.tls_ca)),
             session_check=self.revocations.check,
             admin_token=settings.admin_token,
         )
@@ -111,7 +111,7 @@ class Runtime(Generic[SettingsT, ResourcesT]):
         try:
             if migrate:
                 await migrations.upgrade(engine, definition.migrations, settings.db_schema)
-            bus = await Bus.connect(settings.nats_url, name=definition.name)
+            bus = await Bus.connect(settings.nats_url, name=definition.name, ca=settings.tls_ca)
         except BaseException:
             await engine.dispose()
             raise
@@ -230,6 +230,8 @@ async def serve(definition: ServiceDefinition[SettingsT, Any], settings: Setting
                     log_config=None,
                     access_log=False,
                     lifespan="off",
+                    ssl_certfile=settings.tls_cert,
+                    ssl_keyfile=settings.tls_key,
                 )
             )
             http = asyncio.create_task(server.serve(), name="http")

@@ -73,6 +73,11 @@ class ServiceSettings(BaseSettings):
     """How long a retry waits for the first request with its key before a 409."""
     identity_url: str = shared("identity_url", f"http://127.0.0.1:{DEFAULT_PORTS['identity']}")  # type: ignore[assignment]
     """Where the identity service publishes the keys access tokens are verified with."""
+    tls_cert: Path | None = shared("tls_cert", None)  # type: ignore[assignment]
+    """PEM certificate (chain) the HTTP server presents; with ``tls_key``, it serves https."""
+    tls_key: Path | None = shared("tls_key", None)  # type: ignore[assignment]
+    tls_ca: Path | None = shared("tls_ca", None)  # type: ignore[assignment]
+    """The CA this service's clients (JWKS, NATS) trust its peers by; unset, the system's."""
     host: str = "127.0.0.1"
     port: int = 0
     public_url: str | None = None
@@ -89,6 +94,16 @@ class ServiceSettings(BaseSettings):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _cert_with_key(self) -> ServiceSettings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("GUIFICLOUD_TLS_CERT and GUIFICLOUD_TLS_KEY go together: set both")
+        return self
+
+    @property
+    def tls(self) -> bool:
+        return self.tls_cert is not None
+
     @property
     def log_fallback(self) -> Path:
         return self.log_file or self.data_dir / "logs" / f"{self.service}.log"
@@ -101,4 +116,5 @@ class ServiceSettings(BaseSettings):
     @property
     def base_url(self) -> str:
         """Where other parts of the system reach this service over HTTP."""
-        return self.public_url or f"http://{self.host}:{self.port}"
+        scheme = "https" if self.tls else "http"
+        return self.public_url or f"{scheme}://{self.host}:{self.port}"

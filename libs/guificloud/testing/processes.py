@@ -1,7 +1,9 @@
 """Services as real processes, for end-to-end tests and benchmarks.
 
 ``ServiceProcess`` starts ``python -m <module> serve`` with the given environment, waits for
-``/readyz``, and can be stopped (SIGTERM), killed (SIGKILL) and started again.
+``/readyz``, and can be stopped (SIGTERM), killed (SIGKILL) and started again. With
+``GUIFICLOUD_TLS_CERT`` in its environment it serves https, checked against
+``GUIFICLOUD_TLS_CA``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 import httpx
 
 from guificloud.devservers.ports import free_port
+from guificloud.tls import verify
 
 
 class ServiceProcess:
@@ -36,7 +39,8 @@ class ServiceProcess:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        scheme = "https" if self.env.get("GUIFICLOUD_TLS_CERT") else "http"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
     def start(self, *, wait: bool = True, timeout_s: float = 60.0) -> ServiceProcess:
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
@@ -53,13 +57,15 @@ class ServiceProcess:
     def wait_ready(self, timeout_s: float = 60.0) -> None:
         deadline = time.monotonic() + timeout_s
         last = "no answer"
+        ca = self.env.get("GUIFICLOUD_TLS_CA")
+        trust = verify(Path(ca) if ca else None)
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
                 raise RuntimeError(
                     f"{self.module} exited with {self.process.returncode}: {self.tail()}"
                 )
             try:
-                r = httpx.get(f"{self.url}/readyz", timeout=1.0)
+                r = httpx.get(f"{self.url}/readyz", timeout=1.0, verify=trust)
                 if r.status_code == 200:
                     return
                 last = r.text

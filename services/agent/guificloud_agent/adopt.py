@@ -14,12 +14,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 
 from guificloud.boxes import BoxConfig
 from guificloud.failures import describe, kind
 from guificloud.logging import Throttle, get_logger
+from guificloud.tls import verify
 from guificloud_agent.enroll import EnrollmentError
 
 log = get_logger(__name__)
@@ -35,6 +37,7 @@ async def configured_boxes(
     *,
     limit: int,
     poll_interval_s: float = 0.5,
+    ca: Path | None = None,
 ) -> AsyncIterator[BoxConfig]:
     """The configuration of each box the provisioner configures, once, until ``limit`` boxes
     or ``stop``."""
@@ -42,7 +45,7 @@ async def configured_boxes(
     auth = {"Authorization": f"Bearer {admin_token}"}
     seen: set[str] = set()
     throttle = Throttle()
-    async with httpx.AsyncClient(timeout=10.0) as http:
+    async with httpx.AsyncClient(timeout=10.0, verify=verify(ca)) as http:
         while not stop.is_set() and len(seen) < limit:
             try:
                 response = await http.get(f"{base}/api/v1/boxes", params={"limit": LIST_LIMIT})

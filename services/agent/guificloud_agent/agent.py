@@ -96,7 +96,7 @@ class Agent:
         async with AsyncExitStack() as stack:
             http = self._http
             if http is None:
-                http = await stack.enter_async_context(http_client())
+                http = await stack.enter_async_context(http_client(ca=self.options.tls_ca))
             images = Images(self._blobs or BlobCache(self.options.cache_dir), http, self.options)
             self.slivers = Slivers(
                 self.driver,
@@ -140,7 +140,11 @@ class Agent:
         while self.bus is None:
             bus: Bus | None = None
             try:
-                bus = await Bus.connect(self.config.nats_url, name=f"agent-{self.config.box_id}")
+                bus = await Bus.connect(
+                    self.config.nats_url,
+                    name=f"agent-{self.config.box_id}",
+                    ca=self.options.tls_ca,
+                )
                 await bus.nc.subscribe(f"box.{self.config.box_id}.>", cb=self._on_command)
                 self.bus = bus
             except Exception as exc:  # noqa: BLE001 - bad URL, auth, server gone: retry

@@ -21,6 +21,7 @@ from guificloud.credentials import LoginRequired, caller_auth
 from guificloud.logging import configure_logging, get_logger
 from guificloud.secret_files import AdminTokenFile, admin_token, write_private
 from guificloud.settings import DEFAULT_PORTS
+from guificloud.tls import verify
 from guificloud_agent.adopt import configured_boxes
 from guificloud_agent.agent import Agent
 from guificloud_agent.config import ConfigError, load_config
@@ -29,6 +30,7 @@ from guificloud_agent.drivers.lxc_rootfs import DiskMode
 from guificloud_agent.enroll import EnrollmentError, enroll_simulated_boxes
 from guificloud_agent.fleet import load_fleet, run_agents, save_fleet
 from guificloud_agent.options import AgentOptions
+from guificloud_agent.settings import AgentSettings
 
 log = get_logger(__name__)
 
@@ -144,6 +146,7 @@ def run_cmd(
     """Run the agent of one box, from its configuration file and/or flags (its token: from
     the file, or GUIFICLOUD_AGENT_TOKEN)."""
     configure_logging("agent", fmt=log_format, level=log_level)
+    settings = AgentSettings()
     try:
         box = load_config(
             config,
@@ -153,6 +156,7 @@ def run_cmd(
             nats_url=nats_url,
             heartbeat_interval_s=heartbeat_interval,
         )
+        settings.refuse_plain_config(box)
     except ConfigError as exc:
         raise typer.BadParameter(str(exc), param_hint="--config") from exc
     if driver not in DRIVERS:
@@ -169,6 +173,7 @@ def run_cmd(
         require_signature=require_signature,
         host_memory_mb=host_memory,
         host_disk_mb=host_disk,
+        tls_ca=settings.tls_ca,
     )
     factory: DriverFactory = DRIVERS[driver]
     if driver == "lxc":
@@ -222,8 +227,14 @@ def sim_cmd(
 ) -> None:
     """Enroll N simulated boxes through the registry, then run their agents until stopped."""
     configure_logging("agent", fmt=log_format, level=log_level)
+    settings = AgentSettings()
+    try:
+        settings.refuse_plain(registry_url=registry_url, provisioner_url=provisioner_url)
+    except ConfigError as exc:
+        raise typer.BadParameter(str(exc)) from exc
     code = asyncio.run(
         _sim(
+            settings,
             boxes,
             registry_url,
             provisioner_url,
@@ -242,6 +253,7 @@ def sim_cmd(
 
 
 async def _sim(
+    settings: AgentSettings,
     boxes: int,
     registry_url: str,
     provisioner_url: str,
@@ -260,10 +272,18 @@ async def _sim(
     configs = (load_fleet(cache_dir) if reuse and not adopt else [])[:boxes]
     later = None
     if adopt:
-        later = configured_boxes(provisioner_url, admin_token, stop, limit=boxes)
+        later = configured_boxes(
+            provisioner_url, admin_token, stop, limit=boxes, ca=settings.tls_ca
+        )
     elif len(configs) < boxes:
         enrolling = asyncio.create_task(
-            enroll_simulated_boxes(boxes - len(configs), registry_url, provisioner_url, admin_token)
+            enroll_simulated_boxes(
+                boxes - len(configs),
+                registry_url,
+                provisioner_url,
+                admin_token,
+                ca=settings.tls_ca,
+            )
         )
         stopping = asyncio.create_task(stop.wait())
         await asyncio.wait({enrolling, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -290,9 +310,13 @@ async def _sim(
             host_memory_mb=host_memory,
             host_disk_mb=host_disk,
             later=later,
+            settings=settings,
         )
     except EnrollmentError as exc:
         log.error("fleet.adoption_failed", error=str(exc))
+        return 1
+    except ConfigError as exc:
+        log.error("fleet.config_refused", error=str(exc))
         return 1
     return 0
 
@@ -320,6 +344,11 @@ def config_cmd(
 ) -> None:
     """Save a box's configuration, its token included, for ``agent run --config`` (the node's
     technicians and operators: the stored login, or the admin token)."""
+    settings = AgentSettings()
+    try:
+        settings.refuse_plain(provisioner_url=provisioner_url)
+    except ConfigError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--provisioner-url") from exc
     auth = caller_auth(admin_token_file)
     if auth is None:
         raise typer.BadParameter(
@@ -329,7 +358,7 @@ def config_cmd(
         )
     url = f"{provisioner_url.rstrip('/')}/api/v1/boxes/{box_id}/config"
     try:
-        response = httpx.get(url, auth=auth, timeout=30)
+        response = httpx.get(url, auth=auth, timeout=30, verify=verify(settings.tls_ca))
     except httpx.HTTPError as exc:
         typer.echo(f"error: provisioner unreachable at {provisioner_url}: {exc}", err=True)
         raise typer.Exit(1) from exc

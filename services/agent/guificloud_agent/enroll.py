@@ -13,6 +13,7 @@ import asyncio
 import math
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -51,13 +52,14 @@ async def enroll_simulated_boxes(
     timeout_s: float = 300.0,
     poll_interval_s: float = 0.2,
     zone_name: str = ZONE_NAME,
+    ca: Path | None = None,
 ) -> list[BoxConfig]:
     """Create ``n`` cloud boxes and return their configurations once the provisioner has them."""
     gate = asyncio.Semaphore(concurrency)
     registry = registry_url.rstrip("/")
     auth = {"Authorization": f"Bearer {admin_token}"}
     run = uuid.uuid4().hex[:6]
-    async with http_client(backoff=Backoff()) as http:
+    async with http_client(backoff=Backoff(), ca=ca) as http:
         zone_id = await _zone(http, registry, zone_name, auth)
 
         async def add_box(i: int) -> str:

@@ -29,6 +29,7 @@ from guificloud_agent.enroll import enroll_simulated_boxes
 from guificloud_agent.httpclient import http_client
 from guificloud_agent.metrics import MetricsSampler
 from guificloud_agent.options import AgentOptions
+from guificloud_agent.settings import AgentSettings
 
 __all__ = ["enroll_simulated_boxes", "load_fleet", "run_agents", "save_fleet"]
 
@@ -50,24 +51,29 @@ async def run_agents(
     host_memory_mb: int | None = None,
     host_disk_mb: int | None = None,
     later: AsyncIterator[BoxConfig] | None = None,
+    settings: AgentSettings | None = None,
 ) -> None:
     """Run one agent per configuration, and one per configuration ``later`` yields as it
     comes (see :mod:`guificloud_agent.adopt`), until ``stop`` is set. ``host_memory_mb`` and
     ``host_disk_mb`` give each simulated box its own size (by default each would count the
-    whole real host)."""
+    whole real host). A configuration ``settings`` refuses (a URL in clear outside
+    development) stops the fleet with :class:`~guificloud_agent.settings.PlainUrlRefused`."""
+    settings = settings or AgentSettings()
     interval = min((c.heartbeat_interval_s for c in configs), default=1.0)
     sampler = MetricsSampler(cache_root, max_age_s=min(1.0, interval / 2))
     blobs = BlobCache(cache_root, shared=True) if share_blobs else None
-    async with http_client() as http:
+    async with http_client(ca=settings.tls_ca) as http:
         running: list[tuple[Agent, asyncio.Task[None]]] = []
 
         def start(config: BoxConfig) -> None:
+            settings.refuse_plain_config(config)
             options = AgentOptions(
                 cache_dir=cache_root / str(config.box_id),
                 resync_interval_s=resync_interval_s,
                 download_rate_limit_bps=rate_limit_bps,
                 host_memory_mb=host_memory_mb,
                 host_disk_mb=host_disk_mb,
+                tls_ca=settings.tls_ca,
             )
             driver = driver_factory(options.state_dir)
             agent = Agent(config, options, driver=driver, metrics=sampler, http=http, blobs=blobs)

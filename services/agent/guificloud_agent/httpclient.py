@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import httpx
 
 from guificloud.retries import AsyncRetryingTransport, Backoff
+from guificloud.tls import verify
 
 MAX_IN_FLIGHT = 32
 
@@ -58,12 +60,13 @@ class GatedTransport(httpx.AsyncBaseTransport):
 
 
 def http_client(
-    max_in_flight: int = MAX_IN_FLIGHT, *, backoff: Backoff | None = None
+    max_in_flight: int = MAX_IN_FLIGHT, *, backoff: Backoff | None = None, ca: Path | None = None
 ) -> httpx.AsyncClient:
-    """No pool timeout: with many boxes, a download waits for its turn instead of failing."""
+    """No pool timeout: with many boxes, a download waits for its turn instead of failing.
+    ``ca``: the CA https peers are verified by (see :mod:`guificloud.tls`)."""
     limits = httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=max_in_flight)
     transport: httpx.AsyncBaseTransport = GatedTransport(
-        httpx.AsyncHTTPTransport(limits=limits), max_in_flight
+        httpx.AsyncHTTPTransport(limits=limits, verify=verify(ca)), max_in_flight
     )
     if backoff is not None:
         transport = AsyncRetryingTransport(transport, backoff)

@@ -34,6 +34,8 @@ class AgentOptions:
     of ``state_dir``."""
     sliver_workers: int = 4
     """How many slivers are worked on at once (each one's own steps stay in order)."""
+    tls_ca: Path | None = None
+    """The CA the provisioner, the image store and NATS are verified by (``AgentSettings``)."""
 
     @property
     def state_dir(self) -> Path:

@@ -22,6 +22,7 @@ import httpx
 
 from guificloud.key_names import DISTRO_NAME
 from guificloud.signing import generate_key, key_id, public_of, sign
+from guificloud.tls import env_ca, verify
 from guificloud_imagestore.distro import build_distro_rootfs
 
 CHUNK = 1024 * 1024
@@ -111,6 +112,7 @@ def seed_distro(
         base_url=url,
         timeout=httpx.Timeout(30.0, connect=5.0),
         headers={"Authorization": f"Bearer {admin_token}"},
+        verify=verify(env_ca()),
     ) as client:
         wait_ready(client, wait_s)
         if (existing := find(client, version, arch)) is not None:
