@@ -85,6 +85,7 @@ class Fleet:
         self.root = root
         self.stop = asyncio.Event()
         self.tasks: list[asyncio.Task[None]] = []
+        self.adopted: set[str] = set()
         self.ready: dict[UUID, asyncio.Future[float]] = {}
         self.sampler = MetricsSampler(root, max_age_s=1.0)
 
@@ -103,7 +104,9 @@ class Fleet:
     async def _on_configured(self, msg) -> None:  # type: ignore[no-untyped-def]
         box_id = Envelope.model_validate_json(msg.data).data["box_id"]
         self.configured_at = time.perf_counter()
-        self.tasks.append(asyncio.create_task(self._adopt(box_id)))
+        if box_id not in self.adopted:  # configured again (another reason): one agent, one token
+            self.adopted.add(box_id)
+            self.tasks.append(asyncio.create_task(self._adopt(box_id)))
 
     async def _adopt(self, box_id: str) -> None:
         response = await self.admin.get(f"{self.provisioner_url}/api/v1/boxes/{box_id}/config")

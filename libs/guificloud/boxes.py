@@ -1,7 +1,8 @@
 """The contract between the provisioner and a box agent, over HTTP.
 
-``BoxConfig`` is what a box is set up with (the provisioner generates it with the box's
-credentials; ``GET /api/v1/boxes/{id}/config`` gives it to an operator). ``DesiredState`` is
+``BoxConfig`` is what a box is set up with (``GET /api/v1/boxes/{id}/config`` gives it to
+the node's technicians and operators, with a new token each time: the previous one stops
+working, so a box runs with the configuration fetched last). ``DesiredState`` is
 what the agent fetches on every (re)connect from ``GET /api/v1/boxes/{id}/desired`` with its
 token as ``Authorization: Bearer <token>``.
 """

@@ -7,6 +7,7 @@ from uuid import uuid4
 import pytest
 
 from guificloud.errors import PermanentFailure
+from guificloud.events.agent import AgentReported
 from guificloud.events.catalogue import CATALOGUE, decode
 from guificloud.events.envelope import Envelope
 from guificloud.events.provisioner import BoxSync
@@ -30,7 +31,7 @@ def _device() -> DeviceAdded:
 def test_round_trip_through_the_wire() -> None:
     event = _device()
     envelope = Envelope.wrap(event, source="registry", correlation_id="flow-1")
-    decoded_envelope, decoded = decode(envelope.model_dump_json().encode())
+    decoded_envelope, decoded = decode(envelope.model_dump_json().encode(), subject=event.subject())
     assert decoded == event
     assert decoded_envelope.correlation_id == "flow-1"
     assert decoded_envelope.type == "registry.device.added"
@@ -50,7 +51,7 @@ def test_newer_producers_may_add_optional_fields() -> None:
     event = _device()
     envelope = Envelope.wrap(event, source="registry")
     newer = envelope.model_copy(update={"data": {**envelope.data, "added_later": 1}})
-    assert decode(newer.model_dump_json().encode())[1] == event
+    assert decode(newer.model_dump_json().encode(), subject=event.subject())[1] == event
 
 
 @pytest.mark.parametrize(
@@ -88,7 +89,37 @@ def test_newer_producers_may_add_optional_fields() -> None:
 )
 def test_what_cannot_be_decoded_says_why(raw: bytes, reason: str) -> None:
     with pytest.raises(PermanentFailure, match=reason):
-        decode(raw)
+        decode(raw, subject="registry.device.added")
+
+
+@pytest.mark.parametrize(
+    ("subject", "reason"),
+    [
+        (
+            "agent.{other}.reported",
+            "subject agent.{other}.reported names box {other}, the payload box {box}",
+        ),
+        (
+            "agent.{box}.heartbeat",
+            "subject agent.{box}.heartbeat is not one of agent.box.reported"
+            " (agent.{{box_id}}.reported)",
+        ),
+        (
+            "agent.{box}.reported.again",
+            "subject agent.{box}.reported.again is not one of agent.box.reported"
+            " (agent.{{box_id}}.reported)",
+        ),
+    ],
+)
+def test_a_subject_that_is_not_the_payloads_says_whose_it_is(subject: str, reason: str) -> None:
+    """The check each ``{field}`` of a subject template declares, made by ``decode``."""
+    box, other = uuid4(), uuid4()
+    report = AgentReported(box_id=box, state="running", generation=1, driver="simulated")
+    raw = Envelope.wrap(report, source="x").model_dump_json().encode()
+    with pytest.raises(PermanentFailure) as refused:
+        decode(raw, subject=subject.format(box=box, other=other))
+    assert str(refused.value) == reason.format(box=box, other=other)
+    assert decode(raw, subject=report.subject())[1] == report
 
 
 def test_every_type_is_registered_once_with_its_subject_family() -> None:

@@ -72,7 +72,7 @@ async def test_a_timeout_is_transient() -> None:
 @pytest.mark.unit
 def test_a_refusal_is_permanent_and_a_bug_is_unknown(tmp_path: Path) -> None:
     with pytest.raises(PermanentFailure) as malformed:
-        decode(b'{"type": "registry.device.added"')
+        decode(b'{"type": "registry.device.added"', subject="registry.device.added")
     assert classify(malformed.value) is Failure.PERMANENT
     assert classify(PermanentFailure("zone 7 does not exist")) is Failure.PERMANENT
     with pytest.raises(FileNotFoundError) as missing:

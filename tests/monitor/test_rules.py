@@ -55,11 +55,11 @@ NOT_A_HEARTBEAT = Envelope.wrap(BoxOnline(box_id=uuid4(), last_seen=NOW), source
         ((f"agent.{uuid4()}.heartbeat", b"\x00garbage"), "malformed envelope"),
         (
             (f"agent.{uuid4()}.heartbeat", NOT_A_HEARTBEAT.model_dump_json().encode()),
-            "not a heartbeat",
+            "is not one of monitor.box.online",
         ),
         (
             (f"agent.{uuid4()}.heartbeat", heartbeat_bytes(heartbeat(uuid4(), 1, 5.0))),
-            "published on",
+            "names box",
         ),
         (on_own_subject(heartbeat(uuid4(), 1, 0.0)), "interval_s"),
         (on_own_subject(heartbeat(uuid4(), 1, float("inf"))), "interval_s"),

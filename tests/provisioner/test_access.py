@@ -260,6 +260,15 @@ ROWS = [
         "node's owners",
     ),
     Row(
+        "revoke a box's token",
+        "DELETE",
+        "/api/v1/boxes/{box}/token",
+        204,
+        ("operator", "admin_token"),
+        OPERATORS,
+        "operators only",
+    ),
+    Row(
         "move a box's distro",
         "POST",
         "/api/v1/boxes/{box}/distro",
@@ -334,7 +343,7 @@ async def test_every_change_needs_credentials(world: World) -> None:
         for method in item
         if method in ("post", "put", "patch", "delete")
     ]
-    assert len(changes) >= 13, changes
+    assert len(changes) >= 14, changes
     for method, path in changes:
         concrete = path.replace("{", "").replace("}", "")
         for name in ("slice_id", "sliver_id", "box_id", "seq"):

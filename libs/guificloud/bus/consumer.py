@@ -8,8 +8,9 @@ on :func:`guificloud.failures.classify`:
   after a growing delay (``backoff_s``, its last value repeated) for as long as the outage
   lasts, never dead-lettered; the rest of its partition in the batch waits with it, so order
   holds and an outage is not met 64 times a batch;
-- permanent (malformed, unknown type, invalid payload, :class:`PermanentFailure`): the
-  message goes to the dead-letter stream with the reason at once;
+- permanent (malformed, unknown type, invalid payload, a subject that is not the payload's,
+  :class:`PermanentFailure`): the message goes to the dead-letter stream with the reason at
+  once;
 - anything else (a bug, most likely): retried, and dead-lettered with the reason once it
   failed ``max_attempts`` times. Deliveries lost to an outage do not count: this instance
   counts the failures itself (another instance, or a restart, counts afresh: more attempts,
@@ -220,7 +221,7 @@ class Consumer:
     async def _decode(self, msg: Msg) -> tuple[Envelope, Event] | None:
         """The message's envelope and event, or None once it has been dead-lettered."""
         try:
-            envelope, event = decode(msg.data)
+            envelope, event = decode(msg.data, subject=msg.subject)
         except PermanentFailure as exc:
             await self._dead_letter(msg, str(exc))
             return None

@@ -32,8 +32,10 @@ def _collect() -> dict[tuple[str, int], type[Event]]:
 CATALOGUE: dict[tuple[str, int], type[Event]] = _collect()
 
 
-def decode(raw: bytes) -> tuple[Envelope, Event]:
-    """Parse a message body; raise :class:`PermanentFailure` with the reason if it cannot be."""
+def decode(raw: bytes, *, subject: str) -> tuple[Envelope, Event]:
+    """Parse a message body received on ``subject``; raise :class:`PermanentFailure` with the
+    reason if it cannot be, or if the subject is not the payload's (a box speaking for
+    another: see :meth:`Event.subject_mismatch`)."""
     try:
         envelope = Envelope.model_validate_json(raw)
     except ValidationError as exc:
@@ -42,9 +44,12 @@ def decode(raw: bytes) -> tuple[Envelope, Event]:
     if cls is None:
         raise PermanentFailure(f"unknown event type {envelope.type!r} version {envelope.version}")
     try:
-        return envelope, cls.model_validate(envelope.data)
+        event = cls.model_validate(envelope.data)
     except ValidationError as exc:
         raise PermanentFailure(f"invalid {envelope.type} payload: {_summary(exc)}") from exc
+    if (mismatch := event.subject_mismatch(subject)) is not None:
+        raise PermanentFailure(mismatch)
+    return envelope, event
 
 
 def _summary(exc: ValidationError) -> str:

@@ -4,6 +4,10 @@ A payload class names its ``TYPE`` (``<service>.<entity>.<past-tense-verb>``), i
 ``VERSION`` and its ``SUBJECT`` (a template filled from the payload's own fields, so that
 ``agent.{box_id}.reported`` becomes ``agent.7f3….reported``). Adding an optional field is
 compatible; anything else is a new ``VERSION`` registered beside the old one.
+
+The template is also what a consumer holds a message to: each ``{field}`` of it declares that
+the subject token there and the payload's field must agree (:meth:`Event.subject_mismatch`),
+so that a box allowed to publish under ``agent.<its id>.>`` cannot speak for another box.
 """
 
 from __future__ import annotations
@@ -28,6 +32,25 @@ class Event(BaseModel):
 
     def subject(self) -> str:
         return self.SUBJECT.format(**self.model_dump())
+
+    def subject_mismatch(self, subject: str) -> str | None:
+        """Why a message on ``subject`` cannot carry this payload, or None if it can: a token
+        the template fills from a field (``{box_id}``) names another value than the payload's
+        field, or the subject is not of the template's form at all."""
+        expected = self.subject()
+        if subject == expected:
+            return None
+        template = self.SUBJECT.split(".")
+        given = subject.split(".")
+        if len(given) == len(template):
+            for token, want, got in zip(template, expected.split("."), given, strict=True):
+                if got == want:
+                    continue
+                if not token.startswith("{"):
+                    break
+                what = token.strip("{}").removesuffix("_id")
+                return f"subject {subject} names {what} {got}, the payload {what} {want}"
+        return f"subject {subject} is not one of {self.TYPE} ({self.SUBJECT})"
 
 
 E = TypeVar("E", bound=Event)

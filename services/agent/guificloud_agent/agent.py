@@ -170,7 +170,7 @@ class Agent:
 
     async def _on_command(self, msg: Msg) -> None:
         try:
-            command, envelope = parse_sync(msg.data, self.config.box_id)
+            command, envelope = parse_sync(msg.data, msg.subject)
         except BadCommand as exc:
             log.warning("command.ignored", subject=msg.subject, reason=str(exc))
             return

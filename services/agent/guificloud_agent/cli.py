@@ -342,8 +342,9 @@ def config_cmd(
     ] = f"http://127.0.0.1:{DEFAULT_PORTS['provisioner']}",
     admin_token_file: Path | None = AdminTokenFile,
 ) -> None:
-    """Save a box's configuration, its token included, for ``agent run --config`` (the node's
-    technicians and operators: the stored login, or the admin token)."""
+    """Save a box's configuration with a new token for ``agent run --config`` (the node's
+    technicians and operators: the stored login, or the admin token). The box's previous
+    token stops working: restart its agent with this file."""
     settings = AgentSettings()
     try:
         settings.refuse_plain(provisioner_url=provisioner_url)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from uuid import UUID
-
-from pydantic import ValidationError
-
+from guificloud.errors import PermanentFailure
+from guificloud.events.catalogue import decode
 from guificloud.events.envelope import Envelope
 from guificloud.events.provisioner import BoxSync
 
@@ -14,17 +12,13 @@ class BadCommand(ValueError):
     """Not a command this agent understands; logged and dropped."""
 
 
-def parse_sync(payload: bytes, box_id: UUID) -> tuple[BoxSync, Envelope]:
+def parse_sync(payload: bytes, subject: str) -> tuple[BoxSync, Envelope]:
+    """The command; a payload about another box than the subject's is refused (the agent
+    subscribes to its own box's subjects only)."""
     try:
-        envelope = Envelope.model_validate_json(payload)
-    except ValidationError as exc:
-        raise BadCommand(f"not an envelope: {exc.error_count()} errors") from exc
-    if envelope.type != BoxSync.TYPE:
+        envelope, command = decode(payload, subject=subject)
+    except PermanentFailure as exc:
+        raise BadCommand(str(exc)) from exc
+    if not isinstance(command, BoxSync):
         raise BadCommand(f"unknown command type {envelope.type!r}")
-    try:
-        command = BoxSync.model_validate(envelope.data)
-    except ValidationError as exc:
-        raise BadCommand(f"invalid {BoxSync.TYPE}: {exc.error_count()} errors") from exc
-    if command.box_id != box_id:
-        raise BadCommand(f"command for box {command.box_id}")
     return command, envelope

@@ -27,7 +27,10 @@ class DesiredStateClient:
                 f"provisioner unreachable: {type(exc).__name__}: {exc}"
             ) from exc
         if response.status_code == 401:
-            raise DesiredStateUnavailable("provisioner refused the box token (401)")
+            raise DesiredStateUnavailable(
+                "provisioner refused the box token (401): revoked, or replaced by a newer"
+                " configuration of this box (each fetch of it issues a new token)"
+            )
         if response.status_code == 404:
             raise DesiredStateUnavailable("provisioner does not know this box (404)")
         if response.status_code != 200:

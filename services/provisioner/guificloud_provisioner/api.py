@@ -1,17 +1,16 @@
 """The provisioner's HTTP API under ``/api/v1``: boxes for people, desired state for agents.
 
 Box states and distros are public reads (fleet status); a box's configuration is for its
-node's owners and operators; moving boxes to another distro is for operators (see
-:mod:`guificloud_provisioner.access`)."""
+node's owners and operators; moving boxes to another distro and revoking a box's token are
+for operators (see :mod:`guificloud_provisioner.access`)."""
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import asdict
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, FastAPI, Query
+from fastapi import APIRouter, Depends, FastAPI, Query, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 
@@ -21,7 +20,7 @@ from guificloud.db.uow import UnitOfWork
 from guificloud.errors import NotFound, Unauthorized
 from guificloud.http import UowDep, create_base_app
 from guificloud.states import BoxState
-from guificloud_provisioner import access, distro_choice, distro_rollout
+from guificloud_provisioner import access, box_tokens, distro_choice, distro_rollout
 from guificloud_provisioner.models import Box, BoxTransition, DistroImage
 from guificloud_provisioner.runtime import ProvisionerRuntime, ProvisionerRuntimeDep
 from guificloud_provisioner.schemas import (
@@ -85,23 +84,54 @@ async def get_box(box_id: UUID, uow: UowDep) -> BoxDetail:
 
 @router.get("/boxes/{box_id}/config", response_model=BoxConfig, tags=["boxes"])
 async def get_box_config(
-    box_id: UUID, uow: UowDep, principal: PrincipalDep, runtime: ProvisionerRuntimeDep
+    box_id: UUID,
+    uow: UowDep,
+    principal: PrincipalDep,
+    runtime: ProvisionerRuntimeDep,
+    response: Response,
 ) -> BoxConfig:
-    """The configuration a box is set up with, credentials included: for its node's owners
-    (the owning member; the owning group's node_admin and group_admin) and operators."""
+    """The configuration a box is set up with, with a new token: for its node's owners (the
+    owning member; the owning group's node_admin and group_admin) and operators. Each call
+    issues a new token and the previous one stops working: the box must run with the
+    configuration fetched last."""
     box = await _box(uow, box_id)
     access.ensure_box_technician(principal, box)
-    if box.token is None:
+    if box.state == "registered":
         raise NotFound(f"box {box_id} is not configured yet")
+    token = box_tokens.issue(box)
+    trusted_keys = await distro_choice.trusted_keys(uow)
+    await uow.commit()
+    response.headers["Cache-Control"] = "no-store"
     settings = runtime.settings
     return BoxConfig(
         box_id=box.id,
-        token=box.token,
+        token=token,
         provisioner_url=settings.base_url,
         nats_url=settings.box_nats_url or settings.nats_url,
         heartbeat_interval_s=settings.box_heartbeat_interval_s,
-        trusted_keys=await distro_choice.trusted_keys(uow),
+        trusted_keys=trusted_keys,
     )
+
+
+@router.delete(
+    "/boxes/{box_id}/token",
+    status_code=204,
+    response_class=Response,
+    tags=["boxes"],
+    responses={
+        401: {"description": "No token, or a wrong one"},
+        403: {"description": "Not an operator, or a token without the boxes.write scope"},
+        404: {"description": "A box that does not exist"},
+    },
+)
+async def revoke_box_token(box_id: UUID, uow: UowDep, principal: PrincipalDep) -> Response:
+    """Revoke the box's token (operators only): its agent is refused at once (401) until
+    someone allowed fetches its configuration again, which issues a new one."""
+    access.ensure_operator(principal, access.BOXES_WRITE)
+    box = await _box(uow, box_id)
+    box_tokens.revoke(box)
+    await uow.commit()
+    return Response(status_code=204)
 
 
 BOX_TOKEN = HTTPBearer(auto_error=False, scheme_name="BoxToken", description="The box's own token")
@@ -114,7 +144,7 @@ async def _authenticated_box(
 ) -> Box:
     box = await _box(uow, box_id)
     presented = credentials.credentials.strip() if credentials is not None else ""
-    if not box.token or not hmac.compare_digest(presented, box.token):
+    if not box_tokens.matches(box, presented):
         raise Unauthorized("this box's token is required (Authorization: Bearer <token>)")
     return box
 

@@ -41,7 +41,7 @@ async def assign_distro(
     """Give each box (every configured box when ``box_ids`` is None) the distro ``version``
     (the current one when None); the caller commits. All or none: a box that cannot take
     it refuses the whole request with the reason."""
-    stmt = select(Box).where(Box.token.is_not(None)).order_by(Box.created_at).with_for_update()
+    stmt = select(Box).where(Box.state != "registered").order_by(Box.created_at).with_for_update()
     if box_ids is not None:
         stmt = select(Box).where(Box.id.in_(box_ids)).order_by(Box.created_at).with_for_update()
     boxes = list(await uow.session.scalars(stmt))
@@ -51,7 +51,7 @@ async def assign_distro(
             raise NotFound(f"no box {', '.join(sorted(str(m) for m in missing))}")
     moved: list[Moved] = []
     for box in boxes:
-        if box.token is None:
+        if box.state == "registered":
             raise Conflict(f"box {box.id} is not configured yet; it gets a distro then")
         image = await distro_choice.current_distro(uow, settings, box.arch, version=version)
         if image is None:

@@ -6,7 +6,6 @@ event id in the inbox (idempotence) and turns failures into retries or dead lett
 
 from __future__ import annotations
 
-import secrets
 from datetime import UTC, datetime
 
 from sqlalchemy import update
@@ -29,7 +28,8 @@ log = get_logger(__name__)
 async def handle_device_added(
     event: DeviceAdded, uow: UnitOfWork, *, settings: ProvisionerSettings
 ) -> None:
-    """A cloud device becomes a box: registered, configured with credentials, given a distro."""
+    """A cloud device becomes a box: registered, configured, given a distro (its token is
+    issued with its configuration, ``GET /boxes/{id}/config``)."""
     if event.type not in CLOUD_DEVICE_TYPES:
         return
     if event.hardware is None:
@@ -65,7 +65,6 @@ async def handle_device_added(
     )
     box.correlation_id = registered.correlation_id
 
-    box.token = secrets.token_urlsafe(32)
     image = await distro_choice.current_distro(uow, settings, box.arch)
     configured.enter(uow, box, None if image else configured.no_distro(settings, box.arch))
     if image is not None:

@@ -94,7 +94,7 @@ async def handle_key_revoked(event: PublisherKeyRevoked, uow: UnitOfWork) -> Non
 
 async def _keys_changed(uow: UnitOfWork) -> None:
     """Every box fetches its desired state again; failed ones try their distro again."""
-    for box in await uow.session.scalars(select(Box).where(Box.token.is_not(None))):
+    for box in await uow.session.scalars(select(Box).where(Box.state != "registered")):
         if box.state == "failed":
             box.generation += 1
         uow.emit(BoxSync(box_id=box.id, generation=box.generation))

@@ -58,7 +58,8 @@ class Box(Base):
     disk_gb: Mapped[int] = mapped_column(Integer)
     state: Mapped[BoxState] = mapped_column(String(16), index=True)
     reason: Mapped[str | None] = mapped_column(Text)
-    token: Mapped[str | None] = mapped_column(String(128))
+    # The sha256 (hex) of the box's HTTP token (see box_tokens); None: it has none now.
+    token_hash: Mapped[str | None] = mapped_column(String(64))
     generation: Mapped[int] = mapped_column(Integer, default=0)
     desired_distro: Mapped[dict[str, object] | None] = mapped_column(JSONB)
     agent_state: Mapped[AgentState | None] = mapped_column(String(16))
