@@ -46,6 +46,16 @@ class TooLarge(DomainError):
     status_code = 413
 
 
+class MethodNotAllowed(DomainError):
+    """405: the path exists, but not for this method (a ``HEAD`` of a ``GET`` that changes
+    something)."""
+
+    status_code = 405
+
+    def headers(self) -> dict[str, str]:
+        return {"Allow": "GET"}
+
+
 class UnsupportedMedia(DomainError):
     """A body sent in a form the endpoint does not take (multipart where raw bytes go)."""
 

@@ -3,12 +3,22 @@
 A ``HEAD`` request is handled as the ``GET`` it mirrors, and the body is dropped: status and
 headers (``Content-Length``, ``ETag``, ``Link``, ``X-Next-Cursor``...) are the ``GET``'s, so a
 client can check a record or a page without fetching it. The server still sees the request
-as ``HEAD`` (the scope is copied, not changed), so it sends no body either.
+as ``HEAD`` (the scope is copied, not changed), so it sends no body either. The copy
+carries :data:`HEAD_MARK`, so a ``GET`` that changes something (a box's config issues a new
+token) can refuse to run for a ``HEAD`` (:func:`is_head`).
 """
 
 from __future__ import annotations
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+HEAD_MARK = "guificloud.head"
+
+
+def is_head(request: Request) -> bool:
+    """Whether ``request`` is a ``HEAD`` answered as its ``GET``."""
+    return bool(request.scope.get(HEAD_MARK))
 
 
 class HeadAsGet:
@@ -27,4 +37,4 @@ class HeadAsGet:
                 message = {**message, "body": b""}
             await send(message)
 
-        await self.app({**scope, "method": "GET"}, receive, without_body)
+        await self.app({**scope, "method": "GET", HEAD_MARK: True}, receive, without_body)

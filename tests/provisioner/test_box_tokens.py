@@ -92,6 +92,10 @@ async def test_a_token_is_stored_hashed_rotated_by_config_and_revoked_by_operato
             assert stored["token_hash"] == _sha256(token) and "token" not in stored
             assert token not in str(stored), "the clear token is stored"
 
+            head = await client.head(f"{path}/config", headers=OPERATOR)
+            assert head.status_code == 405 and head.headers["Allow"] == "GET"
+            assert await desired(token) == 200, "a HEAD issued a token and dropped it"
+
             second = (await client.get(f"{path}/config", headers=OPERATOR)).json()["token"]
             assert second != token
             assert await desired(token) == 401, "the previous token still works"

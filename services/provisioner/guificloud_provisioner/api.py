@@ -10,14 +10,15 @@ from dataclasses import asdict
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Response
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 
 from guificloud.auth import PrincipalDep
 from guificloud.boxes import BoxConfig, DesiredState, DistroSpec
 from guificloud.db.uow import UnitOfWork
-from guificloud.errors import NotFound, Unauthorized
+from guificloud.errors import MethodNotAllowed, NotFound, Unauthorized
+from guificloud.head import is_head
 from guificloud.http import UowDep, create_base_app
 from guificloud.states import BoxState
 from guificloud_provisioner import access, box_tokens, distro_choice, distro_rollout
@@ -88,12 +89,15 @@ async def get_box_config(
     uow: UowDep,
     principal: PrincipalDep,
     runtime: ProvisionerRuntimeDep,
+    request: Request,
     response: Response,
 ) -> BoxConfig:
     """The configuration a box is set up with, with a new token: for its node's owners (the
     owning member; the owning group's node_admin and group_admin) and operators. Each call
     issues a new token and the previous one stops working: the box must run with the
-    configuration fetched last."""
+    configuration fetched last (so a ``HEAD``, which would drop the new token, is a 405)."""
+    if is_head(request):
+        raise MethodNotAllowed("HEAD would issue a new token and drop it: GET the config")
     box = await _box(uow, box_id)
     access.ensure_box_technician(principal, box)
     if box.state == "registered":
