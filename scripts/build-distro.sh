@@ -30,6 +30,8 @@
 # Output: DIR/guifi-community-distro_V_A.tar.gz and a .json manifest beside it (name,
 # version, arch, format, digest, size, signature, key_id); the store's answer on push. A
 # store must trust the key for the distro's name first (POST /api/v1/keys with "names", admin).
+# Pushing needs credentials: guificloud login (an operator: the distro is the deployment's),
+# GUIFICLOUD_TOKEN, or GUIFICLOUD_ADMIN_TOKEN.
 #
 # On a bookworm amd64 host with a fast mirror: debootstrap ~45 s, whole build ~60 s, a
 # 64 MB tar.gz (180 MB unpacked) that the lxc driver boots to systemd "running" with
@@ -148,8 +150,15 @@ if [ -z "$store" ]; then
     exit 0
 fi
 command -v curl >/dev/null || die "curl is not installed (apt-get install curl); $image is built"
+# Publishing is for publishers: the caller's stored login (guificloud login), an API token
+# (GUIFICLOUD_TOKEN) or the admin token (GUIFICLOUD_ADMIN_TOKEN); the header goes to curl on
+# its standard input, never on its command line (which ps shows to every user).
+authorization=$("$python" -c 'from guificloud.credentials import authorization_header as a; print(a() or "")') \
+    || die "cannot get credentials for the store"
+[ -n "$authorization" ] || die "no credentials: guificloud login, GUIFICLOUD_TOKEN or GUIFICLOUD_ADMIN_TOKEN; $image is built"
 say "pushing to $store"
-curl --fail-with-body --show-error --progress-bar --request POST \
+printf 'Authorization: %s\n' "$authorization" | curl --fail-with-body --show-error --progress-bar \
+    --request POST --header @- \
     --header 'Content-Type: application/octet-stream' --upload-file "$image" \
     "$store/api/v1/images?$query"
 echo

@@ -189,3 +189,15 @@ def caller_auth(admin_token_file: Path | None = None) -> httpx.Auth | None:
         return auth
     token = os.environ.get(ADMIN_TOKEN_ENV)
     return AdminTokenAuth(token) if token else None
+
+
+def authorization_header() -> str | None:
+    """The ``Authorization`` value :func:`caller_auth` sends (the stored login refreshed if
+    needed), for scripts that call the services with other clients (curl): None without
+    credentials."""
+    auth = caller_auth()
+    if isinstance(auth, AdminTokenAuth):
+        return f"Bearer {auth.token}"
+    if isinstance(auth, BearerAuth):
+        return f"Bearer {auth.access_token()}"
+    return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import subprocess
 import sys
 import tarfile
@@ -107,7 +108,14 @@ def _rootfs(tmp_path: Path) -> Path:
     return root
 
 
-def _build(tmp_path: Path, key: Path, store: ServiceProcess, version: str) -> dict[str, Any]:
+def _build(
+    tmp_path: Path,
+    key: Path,
+    store: ServiceProcess,
+    version: str,
+    env: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Build and push with the session's admin token (an operator's) unless ``env`` says."""
     build = subprocess.run(
         [
             str(SCRIPT),
@@ -122,10 +130,20 @@ def _build(tmp_path: Path, key: Path, store: ServiceProcess, version: str) -> di
         ],
         capture_output=True,
         text=True,
+        env=env,
     )
     assert build.returncode == 0, build.stderr + store.tail()
     image = httpx.get(f"{store.url}/api/v1/images", params={"name": "guifi-community-distro"})
     return next(i for i in image.json() if i["version"] == version)
+
+
+def test_the_script_pushes_only_with_credentials(
+    store: ServiceProcess, publisher: Path, tmp_path: Path
+) -> None:
+    anonymous = {k: v for k, v in os.environ.items() if k != "GUIFICLOUD_ADMIN_TOKEN"}
+    anonymous["GUIFICLOUD_CREDENTIALS"] = str(tmp_path / "no-login.json")
+    with pytest.raises(AssertionError, match="no credentials"):
+        _build(tmp_path, publisher, store, f"0.{uuid4().int % 10_000}", env=anonymous)
 
 
 def test_the_script_pushes_a_signed_image(
