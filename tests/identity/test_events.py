@@ -18,20 +18,31 @@ pytestmark = pytest.mark.integration
 
 
 async def _last(nats_url: str, subject: str, about: str, timeout_s: float = 30.0) -> dict[str, Any]:
-    """The last event on ``subject`` once it is about ``about`` (the outbox publishes just
-    after the commit)."""
+    """The last event on ``subject`` that is about ``about``, once there is one.
+
+    Every event on the subject is read, not only the last one: the first operator's
+    ``identity.member.created`` waits in the outbox from before the service started and the
+    relay publishes it after its grace period, so on a slow machine it can land after the
+    events the test caused."""
     nc = await nats.connect(nats_url)
     try:
         js = nc.jetstream()
         deadline = time.monotonic() + timeout_s
         while True:
-            try:
-                message = await js.get_last_msg("IDENTITY", subject)
+            found: dict[str, Any] | None = None
+            seq = 1
+            while True:
+                try:
+                    message = await js.get_msg("IDENTITY", seq=seq, subject=subject, next=True)
+                except NotFoundError:
+                    break
                 envelope: dict[str, Any] = json.loads(message.data or b"{}")
                 if about in json.dumps(envelope["data"]):
-                    return envelope
-            except NotFoundError:
-                pass
+                    found = envelope
+                assert message.seq is not None
+                seq = message.seq + 1
+            if found is not None:
+                return found
             assert time.monotonic() < deadline, f"no {subject} about {about}"
             await asyncio.sleep(0.1)
     finally:

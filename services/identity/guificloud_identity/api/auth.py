@@ -10,16 +10,21 @@ from guificloud.auth.dependencies import OperatorDep, PrincipalDep
 from guificloud.auth.scopes import SCOPES
 from guificloud.events.identity import KeyRotated
 from guificloud.http import UowDep
+from guificloud.http_errors import ErrorOut
 from guificloud.logging import get_logger
-from guificloud_identity.api.deps import AuthorityDep, PresentedDep
+from guificloud_identity.api.deps import REFUSED, AuthorityDep, PresentedDep
 from guificloud_identity.commands import auth
 from guificloud_identity.schemas import AccessOut, LoginIn, LoginOut, WhoAmI
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 log = get_logger(__name__)
+LOGIN_REFUSED: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "Wrong login or password, or a disabled account"},
+    429: {"model": ErrorOut, "description": "Too many failed attempts: see ``Retry-After``"},
+}
 
 
-@router.post("/login", response_model=LoginOut)
+@router.post("/login", response_model=LoginOut, responses=LOGIN_REFUSED)
 async def login(data: LoginIn, request: Request, uow: UowDep, authority: AuthorityDep) -> LoginOut:
     """Anyone: a member's login and password give an access token (short-lived) and a
     refresh token. Failed attempts slow down further ones (429 with ``Retry-After``)."""
@@ -53,7 +58,7 @@ async def jwks(uow: UowDep, authority: AuthorityDep, response: Response) -> dict
     return document
 
 
-@router.post("/keys/rotate", status_code=201)
+@router.post("/keys/rotate", status_code=201, responses=REFUSED)
 async def rotate(caller: OperatorDep, uow: UowDep, authority: AuthorityDep) -> dict[str, str]:
     """Operators: sign with a new key from now on; the old one stays published until its
     tokens have expired. Services pick the new key up by themselves."""

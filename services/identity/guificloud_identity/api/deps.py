@@ -15,6 +15,7 @@ from guificloud.auth.dependencies import Credentials, require_scope, unauthorize
 from guificloud.auth.keys import KeySet
 from guificloud.auth.principal import Principal
 from guificloud.auth.verifier import TokenRejected, Verifier
+from guificloud.http_errors import ErrorOut
 from guificloud_identity.authority import Authority
 from guificloud_identity.models import Account, Token
 from guificloud_identity.runtime import IdentityRuntime, IdentityRuntimeDep
@@ -68,3 +69,17 @@ def presented_token(credentials: Credentials) -> str:
 PresentedDep = Annotated[str, Depends(presented_token)]
 Reader = Annotated[Principal, Depends(require_scope("identity.read"))]
 Writer = Annotated[Principal, Depends(require_scope("identity.write"))]
+
+
+REFUSED: dict[int | str, dict[str, Any]] = {
+    403: {"model": ErrorOut, "description": "The caller lacks the right or scope (named)"}
+}
+"""The refusal every route that checks its caller may answer, for OpenAPI."""
+NAMED: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut, "description": "No record by an id the body names"}
+}
+"""For routes whose body names other records (the path names none)."""
+NOT_A_MEMBER: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut, "description": "The caller is no member (a tool, the admin token)"}
+}
+"""For ``/members/me``: the caller's own member record."""

@@ -9,9 +9,8 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy import select
 
 from guificloud.auth.principal import known_roles
-from guificloud.events.identity import Quotas
 from guificloud.http import UowDep
-from guificloud_identity.api.deps import Reader, Writer
+from guificloud_identity.api.deps import REFUSED, Reader, Writer
 from guificloud_identity.commands import groups
 from guificloud_identity.models import Account, Membership
 from guificloud_identity.schemas import (
@@ -21,9 +20,10 @@ from guificloud_identity.schemas import (
     GroupPatch,
     MembershipIn,
     MembershipOut,
+    QuotasIn,
 )
 
-router = APIRouter(prefix="/api/v1/groups", tags=["groups"])
+router = APIRouter(prefix="/api/v1/groups", tags=["groups"], responses=REFUSED)
 
 
 @router.post("", status_code=201, response_model=GroupOut)
@@ -60,7 +60,7 @@ async def set_allowances(group_id: UUID, data: Allowances, caller: Writer, uow: 
 
 
 @router.put("/{group_id}/quotas", response_model=GroupOut)
-async def set_quotas(group_id: UUID, data: Quotas, caller: Writer, uow: UowDep) -> GroupOut:
+async def set_quotas(group_id: UUID, data: QuotasIn, caller: Writer, uow: UowDep) -> GroupOut:
     """Operators: the quotas sent change (null: no limit)."""
     return GroupOut.model_validate(await groups.set_quotas(uow, caller, group_id, data))
 

@@ -7,14 +7,14 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 
 from guificloud.http import UowDep
-from guificloud_identity.api.deps import Reader, Writer
+from guificloud_identity.api.deps import NAMED, REFUSED, Reader, Writer
 from guificloud_identity.commands import maintainers
 from guificloud_identity.schemas import MaintainerIn, MaintainerOut
 
-router = APIRouter(prefix="/api/v1/maintainers", tags=["maintainers"])
+router = APIRouter(prefix="/api/v1/maintainers", tags=["maintainers"], responses=REFUSED)
 
 
-@router.post("", status_code=201, response_model=MaintainerOut)
+@router.post("", status_code=201, response_model=MaintainerOut, responses=NAMED)
 async def add_maintainer(data: MaintainerIn, caller: Writer, uow: UowDep) -> MaintainerOut:
     """Operators: an account or a group maintains a zone and its subtree."""
     return MaintainerOut.model_validate(await maintainers.add_maintainer(uow, caller, data))

@@ -12,12 +12,12 @@ from fastapi import APIRouter, Query, Response
 from guificloud.auth.principal import Principal
 from guificloud.db.uow import UnitOfWork
 from guificloud.http import UowDep
-from guificloud_identity.api.deps import Reader, Writer
+from guificloud_identity.api.deps import NOT_A_MEMBER, REFUSED, Reader, Writer
 from guificloud_identity.commands import accounts
 from guificloud_identity.models import Account
 from guificloud_identity.schemas import MemberIn, MemberOut, MemberPatch, PasswordChange
 
-router = APIRouter(prefix="/api/v1/members", tags=["members"])
+router = APIRouter(prefix="/api/v1/members", tags=["members"], responses=REFUSED)
 
 
 async def shown(uow: UnitOfWork, caller: Principal, found: Sequence[Account]) -> list[MemberOut]:
@@ -50,10 +50,16 @@ async def list_members(
     return await shown(uow, caller, found)
 
 
-@router.get("/me", response_model=MemberOut)
+@router.get("/me", response_model=MemberOut, responses=NOT_A_MEMBER)
 async def me(caller: Reader, uow: UowDep) -> MemberOut:
     """A member: themself."""
     return (await shown(uow, caller, [await accounts.get_account(uow, caller.id, "member")]))[0]
+
+
+@router.patch("/me", response_model=MemberOut, responses=NOT_A_MEMBER)
+async def update_me(data: MemberPatch, caller: Writer, uow: UowDep) -> MemberOut:
+    """A member: their own name and e-mail, as ``PATCH /members/{their id}``."""
+    return MemberOut.model_validate(await accounts.update_member(uow, caller, caller.id, data))
 
 
 @router.get("/{account_id}", response_model=MemberOut)

@@ -7,14 +7,14 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 
 from guificloud.http import UowDep
-from guificloud_identity.api.deps import AuthorityDep, Reader, Writer
+from guificloud_identity.api.deps import NAMED, REFUSED, AuthorityDep, Reader, Writer
 from guificloud_identity.commands import tokens
 from guificloud_identity.schemas import TokenCreated, TokenIn, TokenOut
 
-router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"])
+router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"], responses=REFUSED)
 
 
-@router.post("", status_code=201, response_model=TokenCreated)
+@router.post("", status_code=201, response_model=TokenCreated, responses=NAMED)
 async def create_token(
     data: TokenIn, caller: Writer, uow: UowDep, authority: AuthorityDep
 ) -> TokenCreated:

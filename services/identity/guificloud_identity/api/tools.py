@@ -10,11 +10,11 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from guificloud.http import UowDep
-from guificloud_identity.api.deps import Reader, Writer
+from guificloud_identity.api.deps import REFUSED, Reader, Writer
 from guificloud_identity.commands import accounts
 from guificloud_identity.schemas import ToolIn, ToolOut, ToolPatch
 
-router = APIRouter(prefix="/api/v1/tools", tags=["tools"])
+router = APIRouter(prefix="/api/v1/tools", tags=["tools"], responses=REFUSED)
 
 
 @router.post("", status_code=201, response_model=ToolOut)

@@ -27,6 +27,7 @@ from guificloud_identity.schemas.groups import (
     MaintainerOut,
     MembershipIn,
     MembershipOut,
+    QuotasIn,
     quotas_of,
 )
 
@@ -46,6 +47,7 @@ __all__ = [
     "MembershipIn",
     "MembershipOut",
     "PasswordChange",
+    "QuotasIn",
     "TokenCreated",
     "TokenIn",
     "TokenOut",

@@ -11,7 +11,14 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from guificloud_identity.schemas.common import Description, DisplayName, Email, Login, Password
+from guificloud_identity.schemas.common import (
+    Description,
+    DisplayName,
+    Email,
+    Flag,
+    Login,
+    Password,
+)
 
 
 class MemberIn(BaseModel):
@@ -21,7 +28,7 @@ class MemberIn(BaseModel):
     display_name: DisplayName
     email: Email | None = None
     password: Password
-    is_operator: bool = False
+    is_operator: Flag = False
 
 
 class MemberPatch(BaseModel):
@@ -31,8 +38,8 @@ class MemberPatch(BaseModel):
 
     display_name: DisplayName | None = None
     email: Email | None = None
-    is_operator: bool | None = None
-    disabled: bool | None = None
+    is_operator: Flag | None = None
+    disabled: Flag | None = None
 
 
 class PasswordChange(BaseModel):
@@ -69,7 +76,7 @@ class ToolPatch(BaseModel):
 
     display_name: DisplayName | None = None
     description: Description | None = None
-    disabled: bool | None = None
+    disabled: Flag | None = None
 
 
 class ToolOut(BaseModel):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from guificloud.inputs import Int32
 from guificloud_identity.schemas.common import Login
 
 
@@ -35,7 +36,7 @@ class TokenIn(BaseModel):
 
     name: str = Field(min_length=1, max_length=100, description="What the token is for")
     scopes: list[str] = Field(min_length=1, max_length=32, description="See GET /auth/scopes")
-    expires_in_days: int = Field(90, ge=1, le=365)
+    expires_in_days: Annotated[Int32, Field(ge=1, le=365)] = 90
     account_id: UUID | None = Field(None, description="A tool account's (operators); else yours")
 
 

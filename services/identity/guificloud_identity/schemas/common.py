@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, SecretStr
+from pydantic import AfterValidator, Field, SecretStr, Strict
 
 Login = Annotated[
     str,
@@ -24,3 +24,5 @@ Password = Annotated[
     SecretStr, Field(min_length=10, max_length=1024, description="10 characters or more")
 ]
 Description = Annotated[str, Field(max_length=10_000)]
+Flag = Annotated[bool, Strict()]
+"""A JSON ``true`` or ``false`` only: pydantic alone would also take ``0``, ``1``, ``"yes"``."""

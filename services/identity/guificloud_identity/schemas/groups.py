@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from guificloud.auth.principal import ROLES, Role
 from guificloud.events.identity import Quotas
-from guificloud_identity.schemas.common import Description
+from guificloud_identity.schemas.common import Description, Flag
 
 
 class GroupIn(BaseModel):
@@ -32,8 +32,14 @@ class Allowances(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    allow_nodes: bool | None = None
-    allow_slices: bool | None = None
+    allow_nodes: Flag | None = None
+    allow_slices: Flag | None = None
+
+
+class QuotasIn(Quotas):
+    """The quotas an operator sets: JSON integers or null only (``false`` is no 0)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
 
 class GroupOut(BaseModel):
