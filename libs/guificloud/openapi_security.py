@@ -29,7 +29,7 @@ def optional_auth_operations(routes: Iterable[BaseRoute]) -> set[tuple[str, str]
             continue
         calls = set(_calls(route.dependant))
         if optional_principal in calls and current_principal not in calls:
-            found |= {(route.path_format, method.lower()) for method in route.methods}
+            found |= {(route.path_format, method.lower()) for method in route.methods or ()}
     return found
 
 
