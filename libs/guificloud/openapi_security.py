@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.routing import BaseRoute
 
 from guificloud.auth.dependencies import bearer, current_principal, optional_principal
@@ -24,8 +24,8 @@ ANONYMOUS: dict[str, list[str]] = {}
 def optional_auth_operations(routes: Iterable[BaseRoute]) -> set[tuple[str, str]]:
     """``(path, method)`` of the routes that read a principal if one comes but need none."""
     found: set[tuple[str, str]] = set()
-    for route in routes:
-        if not isinstance(route, APIRoute):
+    for route in iter_route_contexts(list(routes)):  # as FastAPI walks included routers
+        if not isinstance(route.original_route, APIRoute) or route.path_format is None:
             continue
         calls = set(_calls(route.dependant))
         if optional_principal in calls and current_principal not in calls:

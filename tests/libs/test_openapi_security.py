@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from guificloud.auth import OperatorDep, OptionalPrincipalDep, PrincipalDep
 from guificloud.idempotency import Idempotency, idempotency
@@ -17,6 +17,12 @@ EITHER = [{}, {"bearer": []}]
 
 def _app() -> FastAPI:
     app = FastAPI()
+    router = APIRouter(prefix="/v1")  # FastAPI includes routers lazily
+
+    @router.get("/nodes/{node_id}")
+    async def included(node_id: int, caller: OptionalPrincipalDep) -> None: ...
+
+    app.include_router(router)
 
     @app.get("/public")
     async def public() -> None: ...
@@ -46,6 +52,7 @@ def _document() -> dict[str, Any]:
 def test_a_route_that_only_may_read_a_principal_lets_anonymous_callers_in() -> None:
     paths = _document()["paths"]
     assert paths["/nodes/{node_id}"]["get"]["security"] == EITHER
+    assert paths["/v1/nodes/{node_id}"]["get"]["security"] == EITHER
     assert "security" not in paths["/public"]["get"]
 
 
