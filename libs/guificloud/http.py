@@ -23,6 +23,7 @@ from guificloud.http_errors import allowed_methods, domain_detail, validation_de
 from guificloud.http_failures import FailureMiddleware
 from guificloud.inputs import exact_integer_bounds
 from guificloud.openapi_errors import declare_errors
+from guificloud.openapi_security import mark_optional_auth
 from guificloud.request_guard import RequestGuard
 from guificloud.runtime import Runtime
 
@@ -96,7 +97,8 @@ def create_base_app(runtime: Runtime[Any, Any], *, title: str, description: str)
     openapi = app.openapi
 
     def openapi_document() -> dict[str, Any]:
-        document: dict[str, Any] = exact_integer_bounds(declare_errors(openapi()))
+        marked = mark_optional_auth(openapi(), app.routes)
+        document: dict[str, Any] = exact_integer_bounds(declare_errors(marked))
         return document
 
     app.openapi = openapi_document  # type: ignore[method-assign]

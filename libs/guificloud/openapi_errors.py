@@ -3,7 +3,9 @@
 Routes declare what they return on success. What can go wrong follows from the shape of
 the operation, the same way in every service, so it is declared here once:
 
-- 401 where the operation needs a bearer token (it has ``security``);
+- 401 where the operation reads a bearer token (it has ``security``), and 403 where it
+  needs one (no anonymous alternative, see :mod:`guificloud.openapi_security`): a caller
+  without the role, right or scope is refused;
 - 404 where the path names a record;
 - 409 where it changes something (the record is in use, or taken by another change);
 - 412 where it takes ``If-Match``;
@@ -21,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from guificloud.http_errors import ErrorOut
+from guificloud.openapi_security import requires_token
 
 CHANGES = frozenset({"post", "put", "patch", "delete"})
 METHODS = CHANGES | {"get", "head", "options", "trace"}
@@ -53,6 +56,8 @@ def _errors(method: str, operation: dict[str, Any]) -> list[tuple[int, str]]:
     found: list[tuple[int, str]] = []
     if operation.get("security"):
         found.append((401, "No token, or a wrong one (``Authorization: Bearer <token>``)"))
+    if requires_token(operation):
+        found.append((403, "The caller lacks the role, right or scope the operation needs"))
     if "path" in where:
         found.append((404, "No record by that id"))
     if method in CHANGES:

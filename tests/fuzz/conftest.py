@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import tarfile
 from collections.abc import AsyncIterator
+from typing import Any
+from uuid import uuid4
 
 import pytest
 import pytest_asyncio
@@ -31,6 +33,12 @@ async def fuzzed_system(
             system.stop()
 
 
+@pytest.fixture
+def published_image(fuzzed_system: System) -> dict[str, Any]:
+    """An image published now: the fuzzer, as an operator, may have deleted the first."""
+    return _publish_image(fuzzed_system)
+
+
 def _tar() -> bytes:
     """A tar of one small file: the store takes only what its format says."""
     out = io.BytesIO()
@@ -41,11 +49,18 @@ def _tar() -> bytes:
     return out.getvalue()
 
 
-def _publish_image(system: System) -> None:
+def _publish_image(system: System) -> dict[str, Any]:
+    """As the system's operator: publishing needs credentials."""
     response = system.http.post(
         system.url("imagestore", "/api/v1/images"),
-        params={"name": "fuzz-image", "version": "1.0.0", "arch": "amd64", "format": "tar"},
+        params={
+            "name": "fuzz-image",
+            "version": f"1.0.0-{uuid4().hex[:8]}",
+            "arch": "amd64",
+            "format": "tar",
+        },
         content=_tar(),
         headers={"Content-Type": "application/octet-stream"},
     )
     assert response.status_code == 201, response.text
+    return dict(response.json())

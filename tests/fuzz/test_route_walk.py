@@ -56,6 +56,7 @@ def test_every_mutating_route_refuses_a_caller_without_credentials(
         ("imagestore", "/api/v1/images"),
     ],
 )
+@pytest.mark.usefixtures("published_image")
 def test_fleet_status_and_the_map_stay_readable_without_credentials(
     fuzzed_system: System, service: str, path: str
 ) -> None:

@@ -87,6 +87,7 @@ def test_errors_are_declared_from_the_shape_of_each_operation() -> None:
     assert set(paths["/uploads"]["post"]["responses"]) == {
         "200",
         "401",
+        "403",
         "409",
         "413",
         "415",
