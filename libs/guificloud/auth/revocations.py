@@ -22,6 +22,7 @@ from guificloud.auth.verifier import TokenRejected
 from guificloud.bus.connection import Bus
 from guificloud.events.envelope import Envelope
 from guificloud.events.identity import TokenRevoked
+from guificloud.failure_log import FailureLog
 from guificloud.logging import get_logger
 
 log = get_logger(__name__)
@@ -39,6 +40,7 @@ class RevokedSessions:
     def __init__(self, lifetime_s: float = DEFAULT_LIFETIME_S) -> None:
         self.lifetime_s = lifetime_s
         self._revoked: dict[str, float] = {}
+        self._failures = FailureLog()
 
     def revoke(self, token_id: str) -> None:
         self._revoked[token_id] = time.monotonic() + self.lifetime_s
@@ -55,12 +57,13 @@ class RevokedSessions:
             raise TokenRejected("revoked", "access token of a revoked session: log in again")
 
     async def follow(self, bus: Bus, stop: asyncio.Event) -> None:
-        """Apply revocations from the bus until ``stop``; started again after a failure."""
+        """Apply revocations from the bus until ``stop``; started again after a failure
+        (logged once per kind every ten seconds while the bus is away)."""
         while not stop.is_set():
             try:
                 await self._follow_once(bus, stop)
             except Exception as exc:  # noqa: BLE001 - the bus may be away; tried again
-                log.warning("auth.revocations_unavailable", error=repr(exc))
+                self._failures.failed("auth.revocations_unavailable", exc)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=2.0)
 
