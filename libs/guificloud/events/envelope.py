@@ -12,6 +12,8 @@ so that a box allowed to publish under ``agent.<its id>.>`` cannot speak for ano
 
 from __future__ import annotations
 
+import functools
+import string
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID, uuid4
@@ -31,7 +33,9 @@ class Event(BaseModel):
     SUBJECT: ClassVar[str]
 
     def subject(self) -> str:
-        return self.SUBJECT.format(**self.model_dump())
+        """``SUBJECT`` filled from the fields it names (only those: this runs for every
+        message a consumer takes, heartbeats included, so no whole dump of the payload)."""
+        return self.SUBJECT.format_map({name: getattr(self, name) for name in _named(self.SUBJECT)})
 
     def subject_mismatch(self, subject: str) -> str | None:
         """Why a message on ``subject`` cannot carry this payload, or None if it can: a token
@@ -51,6 +55,12 @@ class Event(BaseModel):
                 what = token.strip("{}").removesuffix("_id")
                 return f"subject {subject} names {what} {got}, the payload {what} {want}"
         return f"subject {subject} is not one of {self.TYPE} ({self.SUBJECT})"
+
+
+@functools.cache
+def _named(template: str) -> tuple[str, ...]:
+    """The field names a subject template fills (``{box_id}``), parsed once per template."""
+    return tuple(name for _, name, _, _ in string.Formatter().parse(template) if name)
 
 
 E = TypeVar("E", bound=Event)
